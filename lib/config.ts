@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/**
+ * The deployment configuration of AOR, read from the `aor` key of the CDK context (cdk.json or `-c`).
+ * Everything the stacks need to know about the environment they automate lives here, so that a
+ * synth never needs a context lookup or credentials.
+ */
+
+/** The notification channels named by the operations playbook; every playbook routes to these. */
+export const NOTIFICATION_CHANNELS = [
+  'ops-team',
+  'blockchain-team',
+  'security-team',
+  'database-team',
+  'incident-commander',
+  'leadership',
+] as const;
+export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
+
+const GOVCLOUD_REGIONS = ['us-gov-west-1', 'us-gov-east-1'] as const;
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const awsName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and hyphen only');
+const dnsName = z
+  .string()
+  .regex(/^(?=.{1,253}\.?$)([a-z0-9*]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i, 'must be a DNS name');
+const email = z.email();
+
+const networkSchema = z.strictObject({
+  vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id (vpc-…)'),
+  availabilityZones: z.array(z.string().min(1)).min(2, 'at least two availability zones'),
+  privateSubnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-…)'))
+    .min(2, 'at least two private subnets'),
+});
+
+const siteSchema = z.strictObject({
+  /** The EKS cluster the Lambda tasks drive through the Kubernetes API. */
+  eksClusterName: awsName,
+  /** The RDS DB instance identifier (Multi-AZ) or Aurora DB cluster identifier of this site. */
+  database: z.strictObject({
+    kind: z.enum(['instance', 'aurora-cluster']),
+    identifier: awsName,
+  }),
+  /** Private subnets the Lambda tasks run in; they reach private EKS endpoints and VPC endpoints there. */
+  network: networkSchema,
+});
+
+const channelSchema = z.strictObject({
+  /** Email subscribers; an endpoint confirms its subscription before it receives anything. */
+  emails: z.array(email).default([]),
+});
+
+export const aorConfigSchema = z.strictObject({
+  account: accountId,
+  primaryRegion: z.enum(GOVCLOUD_REGIONS).default('us-gov-west-1'),
+  drRegion: z.enum(GOVCLOUD_REGIONS).default('us-gov-east-1'),
+  /** Kubernetes namespace of the Phoenix Rooivalk workloads. */
+  kubernetesNamespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name')
+    .default('phoenix-rooivalk'),
+  primary: siteSchema,
+  dr: siteSchema,
+  routing: z.strictObject({
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id (Z…)'),
+    recordName: dnsName,
+  }),
+  backupBucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  notifications: z.strictObject(
+    Object.fromEntries(NOTIFICATION_CHANNELS.map((channel) => [channel, channelSchema])) as Record<
+      NotificationChannel,
+      typeof channelSchema
+    >,
+  ),
+  /** Days CloudWatch keeps the Lambda and state machine logs. */
+  logRetentionDays: z
+    .union([z.literal(90), z.literal(180), z.literal(365), z.literal(400), z.literal(731), z.literal(1827)])
+    .default(365),
+  /** Days each signed ledger checkpoint stays locked (S3 Object Lock, compliance mode). */
+  ledgerRetentionDays: z.number().int().min(1).max(36500).default(2557),
+});
+
+export type AorConfig = z.infer<typeof aorConfigSchema>;
+export type SiteConfig = AorConfig['primary'];
+
+/** Thrown when the `aor` context is missing or invalid; the message names every bad key. */
+export class InvalidConfigError extends Error {
+  override name = 'InvalidConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid AOR configuration (context key "aor"):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function parseAorConfig(raw: unknown): AorConfig {
+  if (raw === undefined || raw === null) {
+    throw new InvalidConfigError(['aor: missing; set it in cdk.json "context" or pass -c aor=<json>']);
+  }
+  const value = typeof raw === 'string' ? parseJsonContext(raw) : raw;
+  const result = aorConfigSchema.safeParse(value);
+  if (!result.success) {
+    throw new InvalidConfigError(
+      result.error.issues.map((issue) => `${['aor', ...issue.path].join('.')}: ${issue.message}`),
+    );
+  }
+  if (result.data.primaryRegion === result.data.drRegion) {
+    throw new InvalidConfigError(['aor.drRegion: must differ from aor.primaryRegion']);
+  }
+  return result.data;
+}
+
+function parseJsonContext(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new InvalidConfigError(['aor: a -c value must be JSON']);
+  }
+}

@@ -1,0 +1,50 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import type { AorConfig } from '../config';
+import { CustomerKey } from '../constructs/customer-key';
+import { NotificationChannels } from '../constructs/notification-channels';
+import { SecureTable } from '../constructs/secure-table';
+import { TaskNetwork } from '../constructs/task-network';
+import type { AuditLedgerStack } from './audit-ledger-stack';
+
+export interface DisasterRecoveryStackProps extends StackProps {
+  readonly config: AorConfig;
+  readonly ledger: AuditLedgerStack;
+}
+
+/**
+ * Disaster recovery, deployed in the DR region so that it still runs when the primary region is
+ * the thing that failed. Its notification topics are its own for the same reason.
+ */
+export class DisasterRecoveryStack extends Stack {
+  readonly encryptionKey: CustomerKey;
+  readonly recoveryRuns: SecureTable;
+  readonly channels: NotificationChannels;
+  readonly network: TaskNetwork;
+
+  constructor(scope: Construct, id: string, props: DisasterRecoveryStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.encryptionKey = new CustomerKey(this, 'RecoveryDataKey', {
+      alias: 'aor/disaster-recovery',
+      description: 'AOR disaster recovery: run records and lock, topics, functions, logs',
+    });
+    this.recoveryRuns = new SecureTable(this, 'RecoveryRuns', {
+      encryptionKey: this.encryptionKey.key,
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+    });
+    this.channels = new NotificationChannels(this, 'Channels', {
+      encryptionKey: this.encryptionKey.key,
+      channels: {
+        'ops-team': config.notifications['ops-team'],
+        'incident-commander': config.notifications['incident-commander'],
+        leadership: config.notifications.leadership,
+      },
+    });
+    this.network = new TaskNetwork(this, 'TaskNetwork', config.dr.network);
+    this.addStackDependency(props.ledger, 'recovery steps are recorded in the audit ledger');
+  }
+}
