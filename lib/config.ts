@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The deployment configuration of AOR, read from the `aor` key of the CDK context (cdk.json or `-c`).
@@ -50,6 +50,47 @@ const siteSchema = z.strictObject({
   network: networkSchema,
 });
 
+const workloadSchema = z.strictObject({
+  kind: z.enum(['Deployment', 'StatefulSet']),
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes object name'),
+});
+
+/** What the automated incident actions act on, and the thresholds they judge by (seed §2.1/§2.2). */
+const incidentResponseSchema = z.strictObject({
+  /** Only alarms whose names start with this start the workflow. */
+  alarmNamePrefix: z.string().min(1).max(255).default('phoenix-rooivalk-'),
+  blockchainWorkload: workloadSchema.default({ kind: 'StatefulSet', name: 'blockchain-node' }),
+  peerService: z.string().min(1).default('blockchain-peer'),
+  minReadyPeers: z.number().int().min(1).default(3),
+  /** The seed's `kubectl wait --timeout=600s`. */
+  rolloutDeadlineSeconds: z.number().int().min(30).max(780).default(600),
+  scaleTarget: z
+    .strictObject({
+      kind: z.enum(['Deployment', 'StatefulSet']),
+      name: z.string().min(1),
+      step: z.number().int().min(1).max(50),
+      maxReplicas: z.number().int().min(1).max(500),
+    })
+    .default({ kind: 'Deployment', name: 'phoenix-api', step: 2, maxReplicas: 12 }),
+  connectionPooler: workloadSchema.default({ kind: 'Deployment', name: 'pgbouncer' }),
+  consensusMetric: z
+    .strictObject({
+      namespace: z.string().min(1),
+      metricName: z.string().min(1),
+      dimensions: z.record(z.string(), z.string()),
+      minimumPercent: z.number().min(0).max(100),
+    })
+    .default({
+      namespace: 'PhoenixRooivalk/Blockchain',
+      metricName: 'ConsensusParticipation',
+      dimensions: {},
+      minimumPercent: 95,
+    }),
+  analysisWindowMinutes: z.number().int().min(5).max(1440).default(15),
+  leakSlopePerHour: z.number().min(0.1).max(100).default(5),
+  forensicLogLines: z.number().int().min(10).max(10_000).default(500),
+});
+
 const channelSchema = z.strictObject({
   /** Email subscribers; an endpoint confirms its subscription before it receives anything. */
   emails: z.array(email).default([]),
@@ -77,6 +118,7 @@ export const aorConfigSchema = z.strictObject({
       typeof channelSchema
     >,
   ),
+  incidentResponse: incidentResponseSchema.default(incidentResponseSchema.parse({})),
   /** Days CloudWatch keeps the Lambda and state machine logs. */
   logRetentionDays: z
     .union([z.literal(90), z.literal(180), z.literal(365), z.literal(400), z.literal(731), z.literal(1827)])

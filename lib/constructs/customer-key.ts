@@ -47,3 +47,12 @@ export class CustomerKey extends Construct {
     );
   }
 }
+
+/**
+ * What a principal needs to read and write data encrypted under a customer key (DynamoDB, S3, SNS
+ * all call KMS on the caller's behalf): the exact actions, where grantEncryptDecrypt would also
+ * grant the ReEncrypt and GenerateDataKey wildcards.
+ */
+export function grantDataKeyUse(key: kms.IKey, grantee: iam.IGrantable): void {
+  key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+}

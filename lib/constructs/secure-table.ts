@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../compliance';
 
 export interface SecureTableProps {
+  /** A fixed physical name, for tables other regions' stacks must find without a reference. */
+  readonly tableName?: string;
   readonly encryptionKey: kms.IKey;
   readonly partitionKey: dynamodb.Attribute;
   readonly sortKey?: dynamodb.Attribute;
@@ -22,6 +24,7 @@ export class SecureTable extends Construct {
   constructor(scope: Construct, id: string, props: SecureTableProps) {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
+      tableName: props.tableName,
       partitionKey: props.partitionKey,
       sortKey: props.sortKey,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

@@ -1,8 +1,10 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AorConfig } from '../config';
 import { AccessLogBucket } from '../constructs/access-log-bucket';
+import { AuditLedger, LEDGER_ORIGIN } from '../constructs/audit-ledger';
 import { CustomerKey } from '../constructs/customer-key';
+import { TaskNetwork } from '../constructs/task-network';
 
 export interface AuditLedgerStackProps extends StackProps {
   readonly config: AorConfig;
@@ -15,14 +17,27 @@ export interface AuditLedgerStackProps extends StackProps {
  */
 export class AuditLedgerStack extends Stack {
   readonly encryptionKey: CustomerKey;
-  readonly accessLogs: AccessLogBucket;
+  readonly ledger: AuditLedger;
 
   constructor(scope: Construct, id: string, props: AuditLedgerStackProps) {
     super(scope, id, props);
+    const { config } = props;
     this.encryptionKey = new CustomerKey(this, 'LedgerDataKey', {
       alias: 'aor/audit-ledger',
-      description: 'AOR audit ledger: entries table, checkpoint bucket, logs',
+      description: 'AOR audit ledger: entries table, checkpoint bucket, functions, logs',
     });
-    this.accessLogs = new AccessLogBucket(this, 'AccessLogs');
+    this.ledger = new AuditLedger(this, 'Ledger', {
+      encryptionKey: this.encryptionKey.key,
+      accessLogs: new AccessLogBucket(this, 'AccessLogs').bucket,
+      network: new TaskNetwork(this, 'TaskNetwork', config.primary.network),
+      logRetention: config.logRetentionDays,
+      checkpointRetention: Duration.days(config.ledgerRetentionDays),
+    });
+    // What `aor ledger export --stack` and auditors read.
+    new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
+    new CfnOutput(this, 'SigningKeyArn', { value: this.ledger.signingKey.keyArn });
+    new CfnOutput(this, 'CheckpointBucketName', { value: this.ledger.checkpoints.bucketName });
+    new CfnOutput(this, 'LedgerOrigin', { value: LEDGER_ORIGIN });
+    new CfnOutput(this, 'AppendFunctionArn', { value: this.ledger.appendFunction.function.functionArn });
   }
 }

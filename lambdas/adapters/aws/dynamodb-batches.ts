@@ -1,0 +1,69 @@
+import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+
+type Item = Record<string, unknown>;
+
+/** DynamoDB's per-request limits: BatchWriteItem takes 25 requests, BatchGetItem 100 keys. */
+const WRITE_BATCH = 25;
+const GET_BATCH = 100;
+const MAX_ATTEMPTS = 8;
+
+export class DynamoDbBatchIncompleteError extends Error {
+  override name = 'DynamoDbBatchIncompleteError';
+}
+
+/**
+ * Puts items with BatchWriteItem, resubmitting what DynamoDB leaves unprocessed (it does so under
+ * throttling rather than failing) with exponential backoff, until all are written.
+ */
+export async function batchPut(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  items: readonly Item[],
+): Promise<void> {
+  for (let start = 0; start < items.length; start += WRITE_BATCH) {
+    let requests = items.slice(start, start + WRITE_BATCH).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 1; requests.length > 0; attempt++) {
+      if (attempt > MAX_ATTEMPTS) {
+        throw new DynamoDbBatchIncompleteError(`${requests.length} items still unprocessed in ${tableName}`);
+      }
+      if (attempt > 1) await backoff(attempt);
+      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+    }
+  }
+}
+
+/** Gets items by key with BatchGetItem, resubmitting unprocessed keys; missing items are absent. */
+export async function batchGet(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Item[],
+): Promise<Item[]> {
+  const found: Item[] = [];
+  for (let start = 0; start < keys.length; start += GET_BATCH) {
+    let request: BatchGetCommandInput['RequestItems'] = {
+      [tableName]: { Keys: keys.slice(start, start + GET_BATCH), ConsistentRead: true },
+    };
+    for (let attempt = 1; request && Object.keys(request).length > 0; attempt++) {
+      if (attempt > MAX_ATTEMPTS) {
+        throw new DynamoDbBatchIncompleteError(`keys still unprocessed in ${tableName}`);
+      }
+      if (attempt > 1) await backoff(attempt);
+      const result: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: request }));
+      found.push(...(result.Responses?.[tableName] ?? []));
+      request = result.UnprocessedKeys;
+    }
+  }
+  return found;
+}
+
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.min(2_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
