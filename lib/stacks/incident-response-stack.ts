@@ -1,9 +1,10 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { AorConfig } from '../config';
 import { AccessLogBucket } from '../constructs/access-log-bucket';
 import { CustomerKey } from '../constructs/customer-key';
+import { IncidentResponseWorkflow } from '../constructs/incident-response-workflow';
 import { NotificationChannels } from '../constructs/notification-channels';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { SecureTable } from '../constructs/secure-table';
@@ -25,6 +26,7 @@ export class IncidentResponseStack extends Stack {
   readonly evidence: SecureBucket;
   readonly channels: NotificationChannels;
   readonly network: TaskNetwork;
+  readonly workflow: IncidentResponseWorkflow;
 
   constructor(scope: Construct, id: string, props: IncidentResponseStackProps) {
     super(scope, id, props);
@@ -51,6 +53,18 @@ export class IncidentResponseStack extends Stack {
       channels: config.notifications,
     });
     this.network = new TaskNetwork(this, 'TaskNetwork', config.primary.network);
+    this.workflow = new IncidentResponseWorkflow(this, 'Workflow', {
+      config,
+      encryptionKey: this.encryptionKey.key,
+      incidents: this.incidents.table,
+      evidence: this.evidence.bucket,
+      channels: this.channels,
+      network: this.network,
+      ledgerTableArn: props.ledger.ledger.table.tableArn,
+      ledgerKey: props.ledger.encryptionKey.key,
+    });
+    new CfnOutput(this, 'IncidentsTableName', { value: this.incidents.table.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     this.addStackDependency(props.ledger, 'incident actions are recorded in the audit ledger');
   }
 }

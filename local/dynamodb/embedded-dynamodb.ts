@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 
@@ -9,6 +9,8 @@ export interface EmbeddedDynamoDb {
   readonly documentClient: DynamoDBDocumentClient;
   /** Creates a table with the `pk`/`sk` string keys every AOR table uses. */
   createTable(tableName: string): Promise<void>;
+  /** Creates the table unless it exists (a persisted database keeps its tables). */
+  ensureTable(tableName: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,8 +19,8 @@ export interface EmbeddedDynamoDb {
  * AWS adapters speak in production, with no Java, Docker or network. It has no transactions,
  * streams or TTL, which AOR's adapters do not use.
  */
-export async function startEmbeddedDynamoDb(): Promise<EmbeddedDynamoDb> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Promise<EmbeddedDynamoDb> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -30,25 +32,33 @@ export async function startEmbeddedDynamoDb(): Promise<EmbeddedDynamoDb> {
     region: 'us-gov-west-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  const createTable = async (tableName: string) => {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  };
   return {
     endpoint,
     client,
     documentClient: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-    async createTable(tableName) {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
+    createTable,
+    async ensureTable(tableName) {
+      try {
+        await createTable(tableName);
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error;
+      }
     },
     async close() {
       client.destroy();

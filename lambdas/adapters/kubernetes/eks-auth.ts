@@ -1,7 +1,7 @@
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider, QueryParameterBag } from '@smithy/types';
+import type { AwsCredentialIdentityProvider, Checksum, QueryParameterBag, SourceData } from '@smithy/types';
 import { ClusterNotActiveError } from './errors';
 import type { KubernetesConnection } from './kubernetes-transport';
 
@@ -78,7 +78,7 @@ export async function createEksToken(request: EksTokenRequest): Promise<EksToken
     service: 'sts',
     region: request.region,
     credentials: request.credentials,
-    sha256: Hash.bind(null, 'sha256'),
+    sha256: NodeSha256,
   });
   const presigned = await signer.presign(
     {
@@ -166,4 +166,35 @@ export class EksConnectionFactory {
     this.tokens.set(clusterName, fresh);
     return fresh.token;
   }
+}
+
+/**
+ * SHA-256 for the SigV4 signer from node:crypto: a plain hash, or an HMAC when the signer passes a
+ * key (it derives the signing key with HMACs).
+ */
+class NodeSha256 implements Checksum {
+  private readonly hash: Hash | Hmac;
+
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+
+  reset(): void {
+    throw new Error('NodeSha256 is single-use');
+  }
+}
+
+function bytes(data: SourceData): Uint8Array | string {
+  if (typeof data === 'string') return data;
+  return ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
 }
