@@ -1,5 +1,8 @@
+import '../local/harness/quiet-lambda-runtime';
 import { Command } from 'commander';
 import { registerBenchCommands } from './commands/bench';
+import { registerDrillCommands } from './commands/drill';
+import { registerIncidentCommands } from './commands/incident';
 import { registerLedgerCommands } from './commands/ledger';
 
 const program = new Command('aor')
@@ -8,6 +11,8 @@ const program = new Command('aor')
   )
   .showHelpAfterError();
 registerLedgerCommands(program);
+registerIncidentCommands(program);
+registerDrillCommands(program);
 registerBenchCommands(program);
 
 try {

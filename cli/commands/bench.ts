@@ -3,6 +3,7 @@ import { benchLedger } from '../../local/bench/ledger-bench';
 
 export function registerBenchCommands(program: Command): void {
   const bench = program.command('bench').description('measure performance targets');
+  registerBundleBench(bench);
   bench
     .command('ledger')
     .description('append, integrate, export and verify N entries; compare with the raw SHA-256 rate')
@@ -31,6 +32,28 @@ export function registerBenchCommands(program: Command): void {
       console.log(
         `inclusion proof    ${result.proofBytes} bytes (limit ${result.proofBytesLimit}: ${pass(result.targets.proofSize)})`,
       );
+    });
+}
+
+export function registerBundleBench(bench: Command): void {
+  bench
+    .command('bundles')
+    .description('bundle every Lambda function as cdk synth does and measure it against the 500 KB limit')
+    .option('--json', 'print the figures as JSON')
+    .action(async (options: { json?: boolean }) => {
+      // Loaded on use: it synthesizes the CDK app with bundling.
+      const { measureBundles } = await import('../../local/bench/bundle-bench');
+      const result = measureBundles();
+      if (options.json) {
+        console.log(JSON.stringify(result));
+        return;
+      }
+      for (const b of result.bundles)
+        console.log(`${(b.bytes / 1024).toFixed(1).padStart(7)} KB  ${b.function}`);
+      console.log(
+        `largest ${(result.largest.bytes / 1024).toFixed(1)} KB (limit ${result.limitBytes / 1024} KB: ${pass(result.met)})`,
+      );
+      if (!result.met) process.exitCode = 1;
     });
 }
 

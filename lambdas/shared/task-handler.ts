@@ -9,7 +9,9 @@ import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 
 export const logger = new Logger();
-export const metrics = new Metrics();
+// Through the logger, the "no metrics this invocation" notice is a structured WARN line that
+// follows the log level, not a bare console line on every invocation of a task without metrics.
+export const metrics = new Metrics({ logger });
 export const tracer = new Tracer();
 
 /** The event did not match the task's input contract; nothing was done. */

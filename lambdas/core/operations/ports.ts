@@ -1,6 +1,6 @@
 /**
  * Ports of the operational actions AOR takes on the platform, other than Kubernetes (whose port,
- * `ClusterOperations`, lives with its adapter in `adapters/kubernetes/cluster-operations.ts`).
+ * `ClusterOperations`, is in `cluster.ts` beside this file).
  * Each has an AWS adapter (SDK v3) and a simulated one for drills and workflow tests.
  */
 

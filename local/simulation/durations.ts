@@ -1,0 +1,116 @@
+/**
+ * Every duration of the simulated Phoenix Rooivalk platform, in one place. Each is roughly what
+ * the real service takes (EKS 1.3x with the VPC CNI, RDS for PostgreSQL, CloudWatch, SNS and S3
+ * in GovCloud, called from a Lambda function in the VPC), fixed rather than random so that a drill
+ * replays identically; the few that vary do so by a seeded hash of what they concern.
+ */
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const MiB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------------
+// Kubernetes API (EKS private endpoint)
+// ---------------------------------------------------------------------------------------------------
+
+/** A GET or LIST answered by the API server. */
+export const KUBERNETES_READ_MS = 60;
+/** A PATCH, POST or DELETE: admission and an etcd write make writes slower than reads. */
+export const KUBERNETES_WRITE_MS = 120;
+/** What a request costs when the endpoint does not answer: the real adapter's request timeout. */
+export const KUBERNETES_REQUEST_TIMEOUT_MS = 30 * SECOND;
+/** How long after a failed call returns, for an injected fault that names no delay of its own. */
+export const FAILED_CALL_MS = 100;
+
+// ---------------------------------------------------------------------------------------------------
+// Kubernetes controllers and pods
+// ---------------------------------------------------------------------------------------------------
+
+/** From a spec change to its controller acting on it (`observedGeneration` catching up). */
+export const CONTROLLER_REACTION_MS = 1 * SECOND;
+/** A scheduled pod stays `Pending` (ContainerCreating: sandbox, IP from the VPC CNI) this long. */
+export const CONTAINER_CREATING_MS = 3 * SECOND;
+/** Each pod's readiness comes up to this much later than its workload's start-up time. */
+export const POD_READY_JITTER_MS = 4 * SECOND;
+/**
+ * A `blockchain-node` pod: ledger open, peers dialled, readiness probe passed. With its termination
+ * below, a rolling restart of the 3-replica StatefulSet, one pod at a time, takes 46-58 s.
+ */
+export const BLOCKCHAIN_NODE_STARTUP_MS = 10 * SECOND;
+export const BLOCKCHAIN_NODE_TERMINATION_MS = 5 * SECOND;
+/** A `phoenix-api` pod: JVM-free Node service, so ~20 s from scale-up to Ready. */
+export const PHOENIX_API_STARTUP_MS = 18 * SECOND;
+export const PHOENIX_API_TERMINATION_MS = 2 * SECOND;
+/** A `pgbouncer` pod: starts in seconds, then its server pool connects. */
+export const PGBOUNCER_STARTUP_MS = 5 * SECOND;
+export const PGBOUNCER_TERMINATION_MS = 1 * SECOND;
+/** A workload AOR applies that the simulation has no profile for. */
+export const DEFAULT_POD_STARTUP_MS = 15 * SECOND;
+export const DEFAULT_POD_TERMINATION_MS = 5 * SECOND;
+/** The kubelet's crash-loop back-off: 10 s, doubling, capped at 5 minutes. */
+export const CRASH_LOOP_INITIAL_BACKOFF_MS = 10 * SECOND;
+export const CRASH_LOOP_MAX_BACKOFF_MS = 5 * MINUTE;
+/** How long a crash-looping container runs before it exits again. */
+export const CRASHED_CONTAINER_RUN_MS = 4 * SECOND;
+/** `spec.progressDeadlineSeconds` default: a Deployment making no progress this long has failed. */
+export const DEPLOYMENT_PROGRESS_DEADLINE_MS = 10 * MINUTE;
+/** kube-apiserver `--event-ttl`: older Events are gone and no forensic capture sees them. */
+export const EVENT_TTL_MS = 60 * MINUTE;
+
+// ---------------------------------------------------------------------------------------------------
+// Kubernetes Jobs (the DR restore of blockchain data from S3)
+// ---------------------------------------------------------------------------------------------------
+
+/** A Job's pod: scheduled, aws-cli image pulled, started. */
+export const JOB_POD_STARTUP_MS = 15 * SECOND;
+/** What a Job with no S3 transfer in its command takes once started. */
+export const JOB_DEFAULT_RUN_MS = 30 * SECOND;
+/**
+ * `aws s3 sync` from S3 in-region onto a gp3 volume: the volume's 125 MiB/s baseline is the
+ * bottleneck, so 200 GiB of blockchain data takes about 28 minutes.
+ */
+export const S3_SYNC_BYTES_PER_SECOND = 120 * MiB;
+/** A failing Job pod (e.g. its S3 prefix is empty) exits this soon after starting. */
+export const JOB_FAILED_ATTEMPT_MS = 5 * SECOND;
+/** The Job controller's pod-failure back-off: 10 s, doubling, capped at 6 minutes. */
+export const JOB_INITIAL_BACKOFF_MS = 10 * SECOND;
+export const JOB_MAX_BACKOFF_MS = 6 * MINUTE;
+
+// ---------------------------------------------------------------------------------------------------
+// RDS
+// ---------------------------------------------------------------------------------------------------
+
+/** DescribeDBInstances, RebootDBInstance, FailoverDBCluster, … */
+export const RDS_API_MS = 150;
+/** Multi-AZ instance reboot with failover: DNS flips to the standby, `rebooting` until `available`. */
+export const RDS_MULTI_AZ_FAILOVER_MIN_MS = 60 * SECOND;
+export const RDS_MULTI_AZ_FAILOVER_MAX_MS = 120 * SECOND;
+/** Aurora promotes a reader: `failing-over` typically for well under a minute. */
+export const AURORA_FAILOVER_MIN_MS = 20 * SECOND;
+export const AURORA_FAILOVER_MAX_MS = 40 * SECOND;
+
+// ---------------------------------------------------------------------------------------------------
+// CloudWatch, SNS, S3
+// ---------------------------------------------------------------------------------------------------
+
+/** One GetMetricData request (a Metrics Insights query over a namespace's pods included). */
+export const CLOUDWATCH_GET_METRIC_DATA_MS = 100;
+/** ListTagsForResource on an alarm. */
+export const CLOUDWATCH_LIST_TAGS_MS = 80;
+/** Container Insights, RDS and the platform's own metrics publish one datapoint a minute. */
+export const METRIC_PERIOD_MS = 1 * MINUTE;
+/** SNS Publish. */
+export const SNS_PUBLISH_MS = 50;
+/** S3 PutObject of an evidence artifact (kilobytes to a few megabytes). */
+export const S3_PUT_MS = 90;
+
+// ---------------------------------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * How long before the platform's epoch a scenario's fault begins: a CloudWatch alarm over two
+ * one-minute periods, then EventBridge delivery, so the workflow starts (at the epoch) with the
+ * alarm already firing and the metrics already showing the fault.
+ */
+export const SCENARIO_LEAD_MS = 3 * MINUTE;
