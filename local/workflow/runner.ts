@@ -327,7 +327,7 @@ class Scope {
   }
 
   private async execute(definition: StateMachineDefinition, input: JsonValue): Promise<ScopeOutcome> {
-    const { TimeoutSeconds, StartAt, States, ...top } = definition;
+    const { TimeoutSeconds, StartAt, States: _states, ...top } = definition;
     const { states, handlers, retryIntervals } = this.localStates(definition);
     const local = {
       ...top,

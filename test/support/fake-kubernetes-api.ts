@@ -171,15 +171,17 @@ export class FakeKubernetesApi {
   ) {}
 
   static async start(): Promise<FakeKubernetesApi> {
-    let fake: FakeKubernetesApi | undefined;
+    // The server's handler needs the fake, which needs the server: bound once both exist.
+    const bound: { fake?: FakeKubernetesApi } = {};
     const server = createServer((request, response) => {
-      fake?.handle(request, response).catch((error: unknown) => {
+      bound.fake?.handle(request, response).catch((error: unknown) => {
         response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeKubernetesApi(server, `http://127.0.0.1:${port}`);
+    const fake = new FakeKubernetesApi(server, `http://127.0.0.1:${port}`);
+    bound.fake = fake;
     return fake;
   }
 

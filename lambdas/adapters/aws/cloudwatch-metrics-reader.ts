@@ -19,7 +19,7 @@ const MAX_WINDOW_MINUTES = 14 * 24 * 60;
 const MAX_SERIES = 500;
 const HOUR_MS = 3_600_000;
 /** A CloudWatch dynamic label: each series a grouped query returns is named after its pod. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudWatch's placeholder syntax, not JavaScript's
+// CloudWatch's placeholder syntax, not JavaScript's
 const POD_NAME_LABEL = "${PROP('Dim.PodName')}";
 
 export class CloudWatchThrottledError extends AwsThrottledError {

@@ -12,7 +12,7 @@ import {
 
 const NOW = new Date('2026-11-05T10:00:00Z');
 const MINUTE = 60_000;
-// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudWatch's dynamic-label syntax, not JavaScript's
+// CloudWatch's dynamic-label syntax, not JavaScript's
 const POD_NAME_LABEL = "${PROP('Dim.PodName')}";
 
 const cloudWatch = mockClient(CloudWatchClient);

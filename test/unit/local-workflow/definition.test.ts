@@ -57,7 +57,7 @@ describe('extractStateMachineDefinition', () => {
           '{"TopicArn":"',
           { Ref: 'AlertsTopic' },
           '","Message":"',
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders
+          // CloudFormation placeholders
           { 'Fn::Sub': 'in ${AWS::Region} (${AWS::AccountId}) via ${AWS::URLSuffix}, ${!Literal}' },
           '","Table":"',
           { Ref: 'IncidentsTable' },
@@ -84,7 +84,7 @@ describe('extractStateMachineDefinition', () => {
       Resource: 'arn:aws-us-gov:states:::sns:publish',
       Parameters: {
         TopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:111122223333:AlertsTopic',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders
+        // CloudFormation placeholders
         Message: 'in us-gov-west-1 (111122223333) via amazonaws.com, ${Literal}',
         Table: 'aor-incidents',
         Escalate: 'arn:aws-us-gov:lambda:us-gov-west-1:111122223333:function:aor-escalate',
@@ -103,7 +103,7 @@ describe('extractStateMachineDefinition', () => {
             Definition: {
               StartAt: 'Classify',
               States: {
-                // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders
+                // CloudFormation placeholders
                 Classify: { Type: 'Task', Resource: '${ClassifyArn}', TimeoutSeconds: 30, End: true },
               },
             },
