@@ -91,6 +91,77 @@ const incidentResponseSchema = z.strictObject({
   forensicLogLines: z.number().int().min(10).max(10_000).default(500),
 });
 
+const manifestSchema = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: z.looseObject({ name: z.string().min(1) }),
+});
+
+/** The applications the seed's `kubernetes-dr/` manifests restore: the blockchain node and its Service. */
+const DEFAULT_DR_MANIFESTS = [
+  {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'blockchain-node', labels: { app: 'blockchain-node' } },
+    spec: {
+      serviceName: 'blockchain-service',
+      replicas: 3,
+      selector: { matchLabels: { app: 'blockchain-node' } },
+      template: {
+        metadata: { labels: { app: 'blockchain-node' } },
+        spec: {
+          containers: [
+            {
+              name: 'node',
+              image: 'phoenix-rooivalk/blockchain-node:stable',
+              ports: [{ containerPort: 9090 }],
+            },
+          ],
+        },
+      },
+    },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'blockchain-service' },
+    spec: { selector: { app: 'blockchain-node' }, ports: [{ port: 9090, targetPort: 9090 }] },
+  },
+];
+
+/** How the DR site is recovered (seed §3.1, disaster-recovery.sh). */
+const disasterRecoverySchema = z.strictObject({
+  instanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class')
+    .default('db.r5.xlarge'),
+  subnetGroupName: z.string().min(1).default('phoenix-rooivalk-dr-db-subnet-group'),
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'))
+    .default([]),
+  storageClass: z.string().min(1).default('gp3-encrypted'),
+  blockchainVolumeSize: z
+    .string()
+    .regex(/^\d+(Gi|Ti)$/, 'a Kubernetes quantity such as 500Gi')
+    .default('500Gi'),
+  /** Runs `aws s3 sync` in the restore Job. */
+  restoreImage: z.string().min(1).default('public.ecr.aws/aws-cli/aws-cli:2.22.35'),
+  manifests: z.array(manifestSchema).min(1).default(DEFAULT_DR_MANIFESTS),
+  workloads: z
+    .array(workloadSchema)
+    .min(1)
+    .default([{ kind: 'StatefulSet', name: 'blockchain-node' }]),
+  applicationDeadlineSeconds: z.number().int().min(60).max(3600).default(600),
+  /** The DR load balancer the record is switched to (ALB DNS name: an alias record; else a CNAME). */
+  drTarget: z.string().min(1).default('phoenix-rooivalk-dr-6f7e8d9c0b.us-gov-east-1.elb.amazonaws.com'),
+  targetGroupArn: z.string().startsWith('arn:aws-us-gov:elasticloadbalancing:').optional(),
+  healthCheckPath: z.string().startsWith('/').default('/health'),
+  rtoMinutes: z.number().positive().default(15),
+  rpoMinutes: z.number().positive().default(5),
+  /** A run that died frees the one-run lock after this long. */
+  lockTtlMinutes: z.number().int().min(30).max(1440).default(180),
+});
+
 const channelSchema = z.strictObject({
   /** Email subscribers; an endpoint confirms its subscription before it receives anything. */
   emails: z.array(email).default([]),
@@ -119,6 +190,7 @@ export const aorConfigSchema = z.strictObject({
     >,
   ),
   incidentResponse: incidentResponseSchema.default(incidentResponseSchema.parse({})),
+  disasterRecovery: disasterRecoverySchema.default(disasterRecoverySchema.parse({})),
   /** Days CloudWatch keeps the Lambda and state machine logs. */
   logRetentionDays: z
     .union([z.literal(90), z.literal(180), z.literal(365), z.literal(400), z.literal(731), z.literal(1827)])

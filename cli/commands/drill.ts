@@ -8,6 +8,9 @@ import {
   type PlaybookId,
 } from '../../lambdas/core/incident/playbooks';
 import type { IncidentDrillReport } from '../../local/harness/incident-drill';
+import type { RecoveryType } from '../../lambdas/core/recovery/recovery';
+import type { RecoveryDrillReport } from '../../local/harness/recovery-drill';
+import { RECOVERY_STEPS, type RecoveryStep } from '../../local/simulation/recovery-faults';
 import { stateDirectory } from '../state';
 
 export class UnknownScenarioError extends Error {
@@ -66,6 +69,40 @@ export function registerDrillCommands(program: Command): void {
     );
 
   drill
+    .command('dr')
+    .description('a disaster recovery run through the synthesized state machine, against a simulated DR site')
+    .option('--dry-run', 'restore into drill-suffixed targets, clean them up, never switch routing')
+    .option('--fail <step>', `make one step fail (${RECOVERY_STEPS.join(', ')})`)
+    .option('--recovery-type <type>', 'full, data-only or applications-only', 'full')
+    .option('--backup-date <date>', 'latest or YYYY-MM-DD', 'latest')
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (options: {
+        dryRun?: boolean;
+        fail?: string;
+        recoveryType: string;
+        backupDate: string;
+        json?: boolean;
+      }) => {
+        if (options.fail !== undefined && !(RECOVERY_STEPS as readonly string[]).includes(options.fail)) {
+          throw new UnknownScenarioError(`no step "${options.fail}"; one of: ${RECOVERY_STEPS.join(', ')}`);
+        }
+        const { runRecoveryDrill } = await import('../../local/harness/recovery-drill');
+        const report = await runRecoveryDrill({
+          dryRun: options.dryRun ?? false,
+          recoveryType: options.recoveryType as RecoveryType,
+          backupDate: options.backupDate,
+          ...(options.fail !== undefined && { fail: options.fail as RecoveryStep }),
+          stateDirectory: stateDirectory(),
+        });
+        if (options.json) console.log(JSON.stringify(report, null, 2));
+        else printRecovery(report);
+        const expected = options.fail === undefined ? 'SUCCEEDED' : 'FAILED';
+        if (report.status !== expected || !report.ledger.verified) process.exitCode = 1;
+      },
+    );
+
+  drill
     .command('all')
     .description('every incident playbook, then the ledger verified (what `npm start` runs)')
     .action(async () => {
@@ -82,8 +119,12 @@ export function registerDrillCommands(program: Command): void {
         printReport(last);
         if (last.status !== 'SUCCEEDED') failed++;
       }
+      const { runRecoveryDrill } = await import('../../local/harness/recovery-drill');
+      const recovery = await runRecoveryDrill({ dryRun: true, stateDirectory: stateDirectory() });
+      printRecovery(recovery);
+      if (recovery.status !== 'SUCCEEDED') failed++;
       if (last) {
-        const { entries, verified, problem } = last.ledger;
+        const { entries, verified, problem } = recovery.ledger;
         console.log(
           verified
             ? `\nledger: ${entries} entries in ${stateDirectory()}/ledger, exported and verified against its public key`
@@ -152,6 +193,55 @@ function printReport(report: IncidentDrillReport): void {
       `    incident ${incident.id}: ${incident.status}${incident.timeToResolveSeconds !== undefined ? `, resolved after ${incident.timeToResolveSeconds}s` : ''}${incident.acknowledgedBy ? `, acknowledged by ${incident.acknowledgedBy}` : ''}`,
     );
   }
+  console.log(
+    `    ledger: ${report.ledger.entries} entries, ${report.ledger.verified ? 'verified' : `NOT verified: ${report.ledger.problem}`}`,
+  );
+}
+
+function printRecovery(report: RecoveryDrillReport): void {
+  const request = report.request as { recoveryType: string; backupDate: string; dryRun: boolean };
+  console.log(
+    `\n▶ disaster recovery drill: ${request.recoveryType}, backup ${request.backupDate}${request.dryRun ? ', dry run' : ''}`,
+  );
+  const inOrder = [...report.steps].sort((a, b) => a.startedAtMs - b.startedAtMs);
+  for (const step of inOrder) {
+    if (step.state.startsWith('Wait for') || step.state.endsWith('ready?')) continue;
+    const where = step.scope ? `${step.scope} › ` : '';
+    const line = `  +${seconds(step.startedAtMs).padStart(8)}  ${MARK[step.status] ?? '?'} ${where}${step.state}`;
+    console.log(
+      `${line.padEnd(82)} ${seconds(step.durationMs).padStart(8)}${step.error ? `  ${step.error.slice(0, 90)}` : ''}`,
+    );
+  }
+  console.log(
+    `  ${report.status} in ${seconds(report.durationMs)} simulated, ${report.transitions} state transitions (polls and waits not listed above)`,
+  );
+  if (report.criticalPath) {
+    const { database, blockchain, restoreData } = report.criticalPath;
+    console.log(
+      `    restore in parallel: database ${seconds(database)}, blockchain data ${seconds(blockchain)} → ${seconds(restoreData)} (the longer, not the sum)`,
+    );
+  }
+  for (const step of report.recordedSteps) {
+    console.log(
+      `    ${step.step.padEnd(24)} ${seconds(Date.parse(step.finishedAt) - Date.parse(step.startedAt)).padStart(8)}`,
+    );
+  }
+  const m = report.measurement as {
+    rtoSeconds?: number;
+    rpoSeconds?: number | null;
+    rtoMet?: boolean;
+    rpoMet?: boolean | null;
+  } | null;
+  if (m?.rtoSeconds !== undefined) {
+    console.log(
+      `    RTO achieved ${m.rtoSeconds}s (objective 900s: ${m.rtoMet ? 'met' : 'MISSED'}); RPO achieved ${m.rpoSeconds ?? 'n/a'}s (objective 300s: ${m.rpoMet === null ? 'n/a' : m.rpoMet ? 'met' : 'MISSED'})`,
+    );
+  }
+  if (report.run?.status === 'failed')
+    console.log(`    failed at ${report.run.failedStep}: ${report.run.error}; compensated`);
+  console.log(
+    `    routing ${report.routing.before} → ${report.routing.after}${report.routing.before === report.routing.after ? ' (untouched)' : ''}`,
+  );
   console.log(
     `    ledger: ${report.ledger.entries} entries, ${report.ledger.verified ? 'verified' : `NOT verified: ${report.ledger.problem}`}`,
   );

@@ -1,8 +1,9 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { AorConfig } from '../config';
 import { CustomerKey } from '../constructs/customer-key';
+import { DisasterRecoveryWorkflow } from '../constructs/disaster-recovery-workflow';
 import { NotificationChannels } from '../constructs/notification-channels';
 import { SecureTable } from '../constructs/secure-table';
 import { TaskNetwork } from '../constructs/task-network';
@@ -22,6 +23,7 @@ export class DisasterRecoveryStack extends Stack {
   readonly recoveryRuns: SecureTable;
   readonly channels: NotificationChannels;
   readonly network: TaskNetwork;
+  readonly workflow: DisasterRecoveryWorkflow;
 
   constructor(scope: Construct, id: string, props: DisasterRecoveryStackProps) {
     super(scope, id, props);
@@ -34,7 +36,8 @@ export class DisasterRecoveryStack extends Stack {
       encryptionKey: this.encryptionKey.key,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: 'expiresAt',
+      // DynamoDB removes a lock whose run died, after the lock's own expiry has freed it.
+      timeToLiveAttribute: 'expiresAtEpoch',
     });
     this.channels = new NotificationChannels(this, 'Channels', {
       encryptionKey: this.encryptionKey.key,
@@ -45,6 +48,14 @@ export class DisasterRecoveryStack extends Stack {
       },
     });
     this.network = new TaskNetwork(this, 'TaskNetwork', config.dr.network);
+    this.workflow = new DisasterRecoveryWorkflow(this, 'Workflow', {
+      config,
+      encryptionKey: this.encryptionKey.key,
+      runs: this.recoveryRuns.table,
+      network: this.network,
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RecoveryRunsTableName', { value: this.recoveryRuns.table.tableName });
     this.addStackDependency(props.ledger, 'recovery steps are recorded in the audit ledger');
   }
 }

@@ -1,5 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 
@@ -32,6 +37,15 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
     region: 'us-gov-west-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  // dynalite reports a new table CREATING until its timer fires; writes before then are refused.
+  const waitUntilActive = async (tableName: string) => {
+    for (let attempt = 0; attempt < 500; attempt++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      if (Table?.TableStatus === 'ACTIVE') return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    throw new Error(`table ${tableName} did not become ACTIVE`);
+  };
   const createTable = async (tableName: string) => {
     await client.send(
       new CreateTableCommand({
@@ -47,6 +61,7 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
         ],
       }),
     );
+    await waitUntilActive(tableName);
   };
   return {
     endpoint,
@@ -58,6 +73,7 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
         await createTable(tableName);
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
+        await waitUntilActive(tableName);
       }
     },
     async close() {

@@ -26,6 +26,7 @@ export interface SynthesizedAor {
   readonly config: AorConfig;
   readonly stacks: AorStacks;
   readonly incidentResponse: SynthesizedWorkflow;
+  readonly disasterRecovery: SynthesizedWorkflow;
 }
 
 let cached: SynthesizedAor | undefined;
@@ -69,6 +70,10 @@ export function synthesizedAor(): SynthesizedAor {
     incidentResponse: workflow(
       stacks.incidentResponse,
       stacks.incidentResponse.workflow.stateMachine.node.defaultChild as CfnResource,
+    ),
+    disasterRecovery: workflow(
+      stacks.disasterRecovery,
+      stacks.disasterRecovery.workflow.stateMachine.node.defaultChild as CfnResource,
     ),
   };
   return cached;

@@ -7,6 +7,12 @@ import type {
   MetricsReader,
   Notifier,
 } from '../../lambdas/core/operations/ports';
+import type {
+  BackupCatalog,
+  DatabaseRecovery,
+  SiteIdentity,
+  TrafficRouting,
+} from '../../lambdas/core/recovery/ports';
 import type { WorkflowClock } from '../workflow/clock';
 import { FAILED_CALL_MS } from './durations';
 
@@ -22,14 +28,22 @@ export type PortOperation =
   | keyof MetricsReader
   | keyof Notifier
   | keyof EvidenceStore
-  | keyof AlarmTagReader;
+  | keyof AlarmTagReader
+  | keyof DatabaseRecovery
+  | keyof BackupCatalog
+  | keyof TrafficRouting
+  | keyof SiteIdentity;
 
 type Port = ClusterOperations &
   DatabaseOperations &
   MetricsReader &
   Notifier &
   EvidenceStore &
-  AlarmTagReader;
+  AlarmTagReader &
+  DatabaseRecovery &
+  BackupCatalog &
+  TrafficRouting &
+  SiteIdentity;
 
 /** The arguments an operation is called with. */
 export type OperationArgs<O extends PortOperation> = Parameters<Port[O]>;

@@ -105,6 +105,44 @@ export const SNS_PUBLISH_MS = 50;
 export const S3_PUT_MS = 90;
 
 // ---------------------------------------------------------------------------------------------------
+// Disaster recovery (the DR site in us-gov-east-1)
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * RestoreDBInstanceFromDBSnapshot of the ~200 GiB production database: `creating` while RDS builds
+ * the instance and attaches a volume hydrated lazily from the snapshot...
+ */
+export const RDS_RESTORE_CREATING_MIN_MS = 12 * MINUTE;
+export const RDS_RESTORE_CREATING_MAX_MS = 19 * MINUTE;
+/** ...then `backing-up` while it takes the new instance's first automated backup: 15-25 minutes in all. */
+export const RDS_RESTORE_BACKING_UP_MIN_MS = 3 * MINUTE;
+export const RDS_RESTORE_BACKING_UP_MAX_MS = 6 * MINUTE;
+/** DeleteDBInstance with SkipFinalSnapshot: `deleting` until the instance is gone from DescribeDBInstances. */
+export const RDS_DELETE_MS = 6 * MINUTE;
+/** How long before the drill's epoch the newest snapshot copy and blockchain backup were taken. */
+export const LATEST_BACKUP_LEAD_MS = 4 * MINUTE;
+/** S3 ListObjectsV2 (one page, up to 1,000 keys) and GetObject of a small object such as a manifest. */
+export const S3_LIST_MS = 70;
+export const S3_GET_MS = 40;
+/** ChangeResourceRecordSets and GetChange, through the partition's one Route 53 endpoint. */
+export const ROUTE53_API_MS = 250;
+/** A change is `PENDING` until every Route 53 name server has it, then `INSYNC`: typically 30-60 s. */
+export const ROUTE53_PROPAGATION_MIN_MS = 30 * SECOND;
+export const ROUTE53_PROPAGATION_MAX_MS = 60 * SECOND;
+/** ModifyTargetGroup and DescribeLoadBalancers. */
+export const ELB_API_MS = 120;
+/** STS GetCallerIdentity at the DR region's endpoint. */
+export const STS_API_MS = 80;
+/** A validation Job's check once its pod runs: an HTTP request to a Service... */
+export const ENDPOINT_CHECK_MS = 2 * SECOND;
+/** ...`SELECT count(*)` over each table of the restored database (tens of millions of rows)... */
+export const ROW_COUNT_CHECK_MS = 20 * SECOND;
+/** ...or an ordered hash over every table's contents. */
+export const CHECKSUM_CHECK_MS = 2 * MINUTE;
+/** A check that cannot connect (connection refused, unknown host) gives up this soon. */
+export const CHECK_CONNECT_FAILURE_MS = 1 * SECOND;
+
+// ---------------------------------------------------------------------------------------------------
 // Scenarios
 // ---------------------------------------------------------------------------------------------------
 

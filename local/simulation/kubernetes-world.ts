@@ -23,7 +23,8 @@ import {
   DEPLOYMENT_PROGRESS_DEADLINE_MS,
   POD_READY_JITTER_MS,
 } from './durations';
-import { type JobRecord, planJob } from './kubernetes-jobs';
+import { type JobPod } from './job-pods';
+import { type JobRecord, type JobWorld, planJob } from './kubernetes-jobs';
 import {
   asRecord,
   asStringRecord,
@@ -138,6 +139,11 @@ export class KubernetesWorld {
   readonly pods: PodRecord[] = [];
   /** While false, the API server does not answer (private endpoint unreachable). */
   reachable = true;
+  /**
+   * Workloads (by name, in any namespace) whose every new pod crash-loops with these last lines:
+   * something the pods depend on is broken, so no replacement ever becomes ready.
+   */
+  readonly crashingWorkloads = new Map<string, readonly string[]>();
   private readonly workloads = new Map<string, WorkloadRecord>();
   private readonly objects = new Map<string, KubernetesManifest>();
   private readonly jobs = new Map<string, JobRecord>();
@@ -149,8 +155,8 @@ export class KubernetesWorld {
     readonly podsPerNode: number,
     /** Profiles by workload name, for workloads that arrive as manifests (a DR restore). */
     readonly profiles: ReadonlyMap<string, WorkloadProfile>,
-    /** Bytes stored under an S3 URI prefix; undefined when nothing is. */
-    private readonly s3Bytes: (uri: string) => number | undefined,
+    /** What Jobs' pods meet outside the cluster: S3, and what validation checks look at. */
+    private readonly jobWorld: Pick<JobWorld, 'readS3' | 'runCheck'>,
   ) {}
 
   // -------------------------------------------------------------------------------------------------
@@ -409,12 +415,78 @@ export class KubernetesWorld {
     const name = manifest.metadata.name;
     const key = objectKey('batch/v1', 'Job', namespace, name);
     if (this.jobs.has(key)) return false;
-    this.jobs.set(key, planJob(namespace, manifest, at, this.s3Bytes));
+    const uid = uuid(this.seed, 'job', namespace, name, at);
+    this.jobs.set(
+      key,
+      planJob(namespace, manifest, at, uid, {
+        ...this.jobWorld,
+        volumeProblem: (claimNamespace, claim) => this.volumeProblem(claimNamespace, claim),
+      }),
+    );
     return true;
   }
 
   job(namespace: string, name: string): JobRecord | undefined {
     return this.jobs.get(objectKey('batch/v1', 'Job', namespace, name));
+  }
+
+  /** The pods of the namespace's Jobs that exist at `t`: one per attempt started. */
+  jobPodsAt(namespace: string, t: number): JobPod[] {
+    return [...this.jobs.values()]
+      .filter((job) => job.namespace === namespace)
+      .flatMap((job) =>
+        job.attempts.flatMap((attempt, index) => {
+          if (attempt.startedAt > t) return [];
+          const name = `${job.name}-${kubernetesSuffix(5, this.seed, namespace, job.name, index)}`;
+          const node =
+            attempt.pendingReason === null
+              ? this.nodes[
+                  Math.floor(unitInterval(this.seed, 'job-node', namespace, name) * this.nodes.length)
+                ]
+              : undefined;
+          const template = asRecord(asRecord(job.manifest.spec).template);
+          const labels = {
+            ...asStringRecord(asRecord(template.metadata).labels),
+            'batch.kubernetes.io/controller-uid': job.uid,
+            'batch.kubernetes.io/job-name': job.name,
+            'controller-uid': job.uid,
+            'job-name': job.name,
+          };
+          return [
+            {
+              job,
+              attempt,
+              name,
+              uid: uuid(this.seed, 'pod', namespace, name, attempt.startedAt),
+              nodeName: node?.name ?? null,
+              podIP: node
+                ? `${node.podSubnet}.${10 + Math.floor(unitInterval(this.seed, 'ip', namespace, name) * 240)}`
+                : null,
+              labels,
+              containers: containersOf(template),
+            },
+          ];
+        }),
+      );
+  }
+
+  jobPodAt(namespace: string, name: string, t: number): JobPod | undefined {
+    return this.jobPodsAt(namespace, t).find((pod) => pod.name === name);
+  }
+
+  /** Why a pod mounting this claim is not scheduled: the claim, or its storage class, does not exist. */
+  private volumeProblem(namespace: string, claim: string): string | undefined {
+    const pvc = this.object({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: claim });
+    if (!pvc)
+      return `0/${this.nodes.length} nodes are available: persistentvolumeclaim "${claim}" not found.`;
+    const storageClass = asRecord(pvc.spec).storageClassName;
+    if (
+      typeof storageClass === 'string' &&
+      !this.object({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name: storageClass })
+    ) {
+      return `0/${this.nodes.length} nodes are available: pod has unbound immediate PersistentVolumeClaims: storageclass.storage.k8s.io "${storageClass}" not found.`;
+    }
+    return undefined;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -708,7 +780,9 @@ export class KubernetesWorld {
         ? `${workload.name}-${workload.revision}-${kubernetesSuffix(5, seed, namespace, workload.name, workload.podSerial)}`
         : `${workload.name}-${ordinal}`;
     const node = this.schedule(at);
-    const crashLines = ordinal === null ? undefined : workload.crashingOrdinals.get(ordinal);
+    const crashLines =
+      (ordinal === null ? undefined : workload.crashingOrdinals.get(ordinal)) ??
+      this.crashingWorkloads.get(workload.name);
     const revisionLabels: Record<string, string> =
       workload.kind === 'Deployment'
         ? { 'pod-template-hash': workload.revision }

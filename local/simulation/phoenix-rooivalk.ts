@@ -39,6 +39,13 @@ export const PHOENIX_ROOIVALK_SITE = {
 
 export const REPLICAS = { blockchainNodes: 3, api: 4, connectionPooler: 2 } as const;
 
+/** The platform's images, in each region's ECR under `phoenix-rooivalk/`. */
+export const IMAGE_VERSIONS = { blockchainNode: '2.14.3', api: '4.8.1', connectionPooler: '1.23.1' } as const;
+
+export function imageUri(account: string, region: string, name: string, version: string): string {
+  return `${account}.dkr.ecr.${region}.amazonaws.com/phoenix-rooivalk/${name}:${version}`;
+}
+
 /** Client connections the database holds through the pooler on a normal afternoon. */
 export const NORMAL_DATABASE_CONNECTIONS = 120;
 
@@ -175,15 +182,14 @@ export function populatePhoenixRooivalk(platform: SimulatedPlatform): void {
   const { namespace, blockchainWorkload, scaleTarget, connectionPooler, peerService, account, region } =
     platform.layout;
   const day = 24 * 3_600_000;
-  const image = (name: string, version: string) =>
-    `${account}.dkr.ecr.${region}.amazonaws.com/phoenix-rooivalk/${name}:${version}`;
+  const image = (name: string, version: string) => imageUri(account, region, name, version);
   const k8s = platform.kubernetes;
   k8s.addObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   k8s.addStorageClass(PHOENIX_ROOIVALK_SITE.storageClass);
   k8s.addWorkload({
     ...blockchainWorkload,
     replicas: REPLICAS.blockchainNodes,
-    containers: [{ name: 'node', image: image('blockchain-node', '2.14.3') }],
+    containers: [{ name: 'node', image: image('blockchain-node', IMAGE_VERSIONS.blockchainNode) }],
     // Peers dial each other at start-up; none waits for another, and a stuck pod must not block a rollout.
     podManagementPolicy: 'Parallel',
     createdAt: platform.epoch - 9 * day,
@@ -191,13 +197,13 @@ export function populatePhoenixRooivalk(platform: SimulatedPlatform): void {
   k8s.addWorkload({
     ...scaleTarget,
     replicas: REPLICAS.api,
-    containers: [{ name: 'api', image: image('phoenix-api', '4.8.1') }],
+    containers: [{ name: 'api', image: image('phoenix-api', IMAGE_VERSIONS.api) }],
     createdAt: platform.epoch - 2 * day,
   });
   k8s.addWorkload({
     ...connectionPooler,
     replicas: REPLICAS.connectionPooler,
-    containers: [{ name: 'pgbouncer', image: image('pgbouncer', '1.23.1') }],
+    containers: [{ name: 'pgbouncer', image: image('pgbouncer', IMAGE_VERSIONS.connectionPooler) }],
     createdAt: platform.epoch - 9 * day,
   });
   for (const workload of [blockchainWorkload, scaleTarget, connectionPooler]) {

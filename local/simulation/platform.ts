@@ -8,6 +8,13 @@ import type {
   MetricsReader,
   Notifier,
 } from '../../lambdas/core/operations/ports';
+import type {
+  BackupCatalog,
+  DatabaseRecovery,
+  SiteIdentity,
+  TrafficRouting,
+} from '../../lambdas/core/recovery/ports';
+import { RECOVERY_RUN_TAG } from '../../lambdas/core/recovery/recovery';
 import type { WorkflowClock } from '../workflow/clock';
 import { injectActionFault } from './action-faults';
 import {
@@ -19,6 +26,7 @@ import {
   type PortOperation,
 } from './calls';
 import { SCENARIO_LEAD_MS } from './durations';
+import type { JobAttempt } from './kubernetes-jobs';
 import type { PodRecord } from './kubernetes-model';
 import { KubernetesWorld } from './kubernetes-world';
 import {
@@ -29,6 +37,18 @@ import {
   populatePhoenixRooivalk,
 } from './phoenix-rooivalk';
 import {
+  type PhoenixRooivalkDrOptions,
+  phoenixRooivalkDrOptions,
+  populatePhoenixRooivalkDrSite,
+} from './phoenix-rooivalk-dr';
+import { type CheckWorld, runCheck } from './recovery-checks';
+import {
+  type InjectedStepFailure,
+  injectRecoveryStepFailure,
+  type RecoveryStep,
+  type StepFailureOptions,
+} from './recovery-faults';
+import {
   type ConsensusMetricDefinition,
   SimulatedAlarmTags,
   SimulatedMetricsReader,
@@ -36,11 +56,16 @@ import {
 import { SimulatedClusterOperations } from './simulated-cluster';
 import { type EvidenceObject, SimulatedEvidenceStore } from './simulated-evidence';
 import { RdsWorld, SimulatedDatabaseOperations } from './simulated-rds';
+import { RdsRecoveryWorld, SimulatedDatabaseRecovery } from './simulated-rds-recovery';
+import { type RecordSet, Route53World, SimulatedTrafficRouting } from './simulated-route53';
+import { S3World, SimulatedBackupCatalog } from './simulated-s3';
 import { type OutboxMessage, SimulatedNotifier } from './simulated-sns';
+import { SimulatedSiteIdentity } from './simulated-sts';
 
 /**
  * The simulated Phoenix Rooivalk platform AOR's drills and workflow tests run against: one shared,
- * mutable world (cluster, RDS, CloudWatch, SNS, evidence bucket, backups) and, for each clock that
+ * mutable world (cluster, RDS, CloudWatch, SNS, evidence bucket, backups; at a DR site also snapshot
+ * copies, restores and the Route 53 record to switch) and, for each clock that
  * calls it, a set of port adapters whose calls spend simulated time on that clock. The workflow
  * runner forks a clock per Parallel branch and Map item and hands each task its own, so adapters
  * are made per clock (`ports(clock)`) and never outlive the task that asked for them.
@@ -53,6 +78,11 @@ export interface SimulatedPorts {
   readonly notifier: Notifier;
   readonly evidence: EvidenceStore;
   readonly tags: AlarmTagReader;
+  /** The disaster recovery's ports: RDS restores, the backup bucket, Route 53 and ELB, STS. */
+  readonly recovery: DatabaseRecovery;
+  readonly backups: BackupCatalog;
+  readonly routing: TrafficRouting;
+  readonly identity: SiteIdentity;
 }
 
 /** Which workload, Service, database and metric play which part, as `ActionSettings` names them. */
@@ -83,6 +113,10 @@ export interface PlatformOptions {
   readonly profiles: KubernetesWorld['profiles'];
   /** Evidence is also written under this directory (file:// URIs); in memory only when unset. */
   readonly evidenceDirectory?: string;
+  /** The tag marking what a recovery run restored (the RDS adapter's `managedTagKey`); `aor:recovery-run`. */
+  readonly recoveryTagKey?: string;
+  /** The IAM role the tasks run as, which STS names; `aor-tasks` by default. */
+  readonly taskRole?: string;
 }
 
 /** An alarm the scenario makes fire, with what a drill needs to build its state-change event. */
@@ -103,6 +137,10 @@ export class ScenarioSetupError extends Error {
 export class SimulatedPlatform {
   readonly kubernetes: KubernetesWorld;
   readonly rds: RdsWorld;
+  /** Snapshot copies and restores from them (the DR region's RDS). */
+  readonly rdsRecovery: RdsRecoveryWorld;
+  readonly s3 = new S3World();
+  readonly route53: Route53World;
   readonly layout: PlatformLayout;
   readonly epoch: number;
   readonly seed: string;
@@ -114,8 +152,8 @@ export class SimulatedPlatform {
   private readonly messages: OutboxMessage[] = [];
   private readonly evidenceObjects = new Map<string, EvidenceObject>();
   private readonly alarmTags = new Map<string, Record<string, string>>();
-  private readonly s3Objects = new Map<string, number>();
   private readonly evidenceDirectory: string | undefined;
+  private readonly callerArn: string;
 
   constructor(options: PlatformOptions) {
     this.layout = options.layout;
@@ -128,15 +166,40 @@ export class SimulatedPlatform {
       options.nodes,
       options.podsPerNode,
       options.profiles,
-      (uri) => this.s3BytesUnder(uri),
+      {
+        readS3: (uri) => this.s3.readFromPod(uri),
+        runCheck: (check, template, namespace, at) =>
+          runCheck(check, template, namespace, at, this.checkWorld()),
+      },
     );
     this.rds = new RdsWorld(options.seed);
+    const { partition, account } = options.layout;
+    this.rdsRecovery = new RdsRecoveryWorld(
+      this.rds,
+      options.layout,
+      options.seed,
+      options.recoveryTagKey ?? RECOVERY_RUN_TAG,
+    );
+    this.route53 = new Route53World(options.seed);
+    const role = options.taskRole ?? 'aor-tasks';
+    this.callerArn = `arn:${partition}:sts::${account}:assumed-role/${role}/${role}`;
   }
 
   /** The Phoenix Rooivalk production site as the deployment configuration describes it (phoenix-rooivalk.ts). */
   static phoenixRooivalk(options: PhoenixRooivalkOptions = {}): SimulatedPlatform {
     const platform = new SimulatedPlatform(phoenixRooivalkOptions(options));
     populatePhoenixRooivalk(platform);
+    return platform;
+  }
+
+  /**
+   * The Phoenix Rooivalk DR site (phoenix-rooivalk-dr.ts): the DR cluster with an empty namespace,
+   * snapshot copies and blockchain backups for the last week and from just before the epoch, and
+   * the Route 53 record still on the production site.
+   */
+  static phoenixRooivalkDrSite(options: PhoenixRooivalkDrOptions = {}): SimulatedPlatform {
+    const platform = new SimulatedPlatform(phoenixRooivalkDrOptions(options));
+    populatePhoenixRooivalkDrSite(platform, options);
     return platform;
   }
 
@@ -155,6 +218,10 @@ export class SimulatedPlatform {
       notifier: new SimulatedNotifier(this.channels, this.messages, this.seed, run),
       evidence: new SimulatedEvidenceStore(this.evidenceObjects, this.evidenceDirectory, run),
       tags: new SimulatedAlarmTags(this.alarmTags, run),
+      recovery: new SimulatedDatabaseRecovery(this.rdsRecovery, run),
+      backups: new SimulatedBackupCatalog(this.s3, run),
+      routing: new SimulatedTrafficRouting(this.route53, run),
+      identity: new SimulatedSiteIdentity({ account: this.layout.account, arn: this.callerArn }, run),
     };
   }
 
@@ -174,6 +241,11 @@ export class SimulatedPlatform {
   /** Makes a playbook action fail the way it plausibly fails for real (see action-faults.ts). */
   failAction(action: ActionName, options: { times?: number } = {}): InjectedFault {
     return injectActionFault(this, action, options);
+  }
+
+  /** Makes a disaster recovery step fail the way it plausibly fails for real (see recovery-faults.ts). */
+  failRecoveryStep(step: RecoveryStep, options: StepFailureOptions = {}): InjectedStepFailure {
+    return injectRecoveryStepFailure(this, step, options);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -319,13 +391,44 @@ export class SimulatedPlatform {
   }
 
   /** Stores an object in the simulated S3 (`s3://bucket/key`), as the backups Jobs restore from. */
-  putS3Object(uri: string, bytes: number): void {
-    this.s3Objects.set(uri, bytes);
+  putS3Object(uri: string, bytes: number, lastModified = this.epoch): void {
+    this.s3.put(uri, { bytes, lastModified });
   }
 
-  private s3BytesUnder(prefix: string): number | undefined {
-    const sizes = [...this.s3Objects].filter(([uri]) => uri.startsWith(prefix)).map(([, bytes]) => bytes);
-    return sizes.length === 0 ? undefined : sizes.reduce((sum, bytes) => sum + bytes, 0);
+  /** Stores a small text object, such as an integrity manifest, that readers parse. */
+  putS3Text(uri: string, body: string, lastModified = this.epoch): void {
+    this.s3.put(uri, { bytes: Buffer.byteLength(body), lastModified, body });
+  }
+
+  /** The record as Route 53 holds it (its change may still be PENDING). */
+  route53Record(hostedZoneId: string, recordName: string): RecordSet | undefined {
+    return this.route53.record(hostedZoneId, recordName);
+  }
+
+  /**
+   * How a Job's last attempt ends: its exit code, termination message (a check's JSON report) and
+   * log, as planned when it was created; undefined for a Job that does not exist.
+   */
+  jobResult(
+    namespace: string,
+    name: string,
+  ): (Pick<JobAttempt, 'exitCode' | 'terminationMessage' | 'pendingReason'> & { log: string[] }) | undefined {
+    const attempt = this.kubernetes.job(namespace, name)?.attempts.at(-1);
+    if (!attempt) return undefined;
+    const { exitCode, terminationMessage, pendingReason } = attempt;
+    return { exitCode, terminationMessage, pendingReason, log: attempt.log.map((line) => line.text) };
+  }
+
+  /** What the validation checks see: Services' endpoints and restored databases. */
+  private checkWorld(): CheckWorld {
+    return {
+      serviceEndpoints: (namespace, service, t) =>
+        this.kubernetes.object({ apiVersion: 'v1', kind: 'Service', namespace, name: service })
+          ? this.kubernetes.endpoints(namespace, service, t)
+          : undefined,
+      database: (host, t) => this.rdsRecovery.connect(host, t),
+      databaseHosts: () => this.rdsRecovery.endpoints(),
+    };
   }
 
   /** The namespace's pod of that name at `at` (the epoch by default), to set a scenario up on. */

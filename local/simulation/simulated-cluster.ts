@@ -28,6 +28,7 @@ import type {
 } from '../../lambdas/core/operations/cluster';
 import type { OperationRunner, SimulatedCall } from './calls';
 import { KUBERNETES_READ_MS, KUBERNETES_REQUEST_TIMEOUT_MS, KUBERNETES_WRITE_MS } from './durations';
+import { jobPodEvents, jobPodJson, jobPodLog, jobPodSummary } from './job-pods';
 import { jobStatusAt } from './kubernetes-jobs';
 import { isDnsSubdomain, isLabelValue, rfc3339, type WorkloadRecord } from './kubernetes-model';
 import { type KubernetesWorld, RejectedRequest } from './kubernetes-world';
@@ -136,11 +137,16 @@ export class SimulatedClusterOperations implements ClusterOperations {
         throw apiError(KubernetesApiError, operation, 400, 'BadRequest', error.message);
       }
       const t = call.now();
-      return this.world
-        .podsAt(input.namespace, t)
-        .filter((pod) => matches(pod.labels))
-        .map((pod) => podSummary(pod, t))
-        .sort((a, b) => a.name.localeCompare(b.name));
+      return [
+        ...this.world
+          .podsAt(input.namespace, t)
+          .filter((pod) => matches(pod.labels))
+          .map((pod) => podSummary(pod, t)),
+        ...this.world
+          .jobPodsAt(input.namespace, t)
+          .filter((pod) => matches(pod.labels))
+          .map((pod) => jobPodSummary(pod, t)),
+      ].sort((a, b) => a.name.localeCompare(b.name));
     });
   }
 
@@ -282,26 +288,41 @@ export class SimulatedClusterOperations implements ClusterOperations {
       if (names.length === 0) return { namespace, capturedAt, tailLines, pods: [] };
       await this.request(call, 'read', `read pods in ${namespace}`);
       const readAt = call.now();
-      const found = names.map((name) => ({ name, pod: this.world.podAt(namespace, name, readAt) }));
-      if (found.some(({ pod }) => pod !== undefined)) {
+      const found = names.map((name) => ({
+        name,
+        pod: this.world.podAt(namespace, name, readAt),
+        jobPod: this.world.jobPodAt(namespace, name, readAt),
+      }));
+      if (found.some(({ pod, jobPod }) => pod !== undefined || jobPod !== undefined)) {
         await this.request(call, 'read', `read logs and events in ${namespace}`);
       }
       const t = call.now();
+      const { seed } = this.world;
       return {
         namespace,
         capturedAt,
         tailLines,
-        pods: found.map(({ name, pod }) =>
-          pod === undefined
-            ? { name, found: false, pod: null, logs: [], events: [] }
-            : {
-                name,
-                found: true,
-                pod: podJson(pod, readAt),
-                logs: pod.containers.map((container) => containerLog(pod, container.name, t, tailLines)),
-                events: podEvents(pod, t, this.world.seed),
-              },
-        ),
+        pods: found.map(({ name, pod, jobPod }) => {
+          if (pod !== undefined) {
+            return {
+              name,
+              found: true,
+              pod: podJson(pod, readAt),
+              logs: pod.containers.map((container) => containerLog(pod, container.name, t, tailLines)),
+              events: podEvents(pod, t, seed),
+            };
+          }
+          if (jobPod !== undefined) {
+            return {
+              name,
+              found: true,
+              pod: jobPodJson(jobPod, readAt),
+              logs: jobPod.containers.map((container) => jobPodLog(jobPod, container.name, t, tailLines)),
+              events: jobPodEvents(jobPod, t, seed),
+            };
+          }
+          return { name, found: false, pod: null, logs: [], events: [] };
+        }),
       };
     });
   }

@@ -42,6 +42,7 @@ export interface DatabaseInstanceDefinition {
   readonly connections: number;
   /** Set for an Aurora cluster's member instance. */
   readonly clusterIdentifier?: string;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface AuroraClusterDefinition {
@@ -53,6 +54,7 @@ export interface AuroraClusterDefinition {
   }[];
   readonly connections: number;
   readonly status?: string;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 interface Failover {
@@ -80,6 +82,11 @@ interface DatabaseRecord {
   readonly initialWriter?: string;
   readonly failovers: Failover[];
   readonly outages: ConnectionOutage[];
+  readonly tags: Readonly<Record<string, string>>;
+  /** Statuses from set times on, overriding `status` (a restore: creating, backing-up, available). */
+  readonly phases: { at: number; status: string }[];
+  /** When it disappears from DescribeDBInstances (deleted); null while it exists. */
+  goneAt: number | null;
 }
 
 export class RdsWorld {
@@ -98,6 +105,9 @@ export class RdsWorld {
       members: [],
       failovers: [],
       outages: [],
+      tags: { ...definition.tags },
+      phases: [],
+      goneAt: null,
     });
   }
 
@@ -123,6 +133,9 @@ export class RdsWorld {
       initialWriter: definition.members.find((member) => member.writer)?.instance,
       failovers: [],
       outages: [],
+      tags: { ...definition.tags },
+      phases: [],
+      goneAt: null,
     });
   }
 
@@ -135,11 +148,40 @@ export class RdsWorld {
     this.require(database).outages.push(outage);
   }
 
-  status(database: DatabaseRef, t: number): string {
+  /**
+   * From `at` on, the database passes through these statuses at their times; what was scheduled
+   * after `at` has not happened and is withdrawn.
+   */
+  scheduleStatuses(
+    database: DatabaseRef,
+    at: number,
+    phases: readonly { at: number; status: string }[],
+  ): void {
     const record = this.require(database);
+    const kept = record.phases.filter((phase) => phase.at <= at);
+    record.phases.splice(0, record.phases.length, ...kept, ...phases);
+  }
+
+  /** The database disappears at `at` (its deletion finished). */
+  removeAt(database: DatabaseRef, at: number): void {
+    this.require(database).goneAt = at;
+  }
+
+  /** Whether DescribeDBInstances (or DescribeDBClusters) finds it at `t`. */
+  exists(database: DatabaseRef, t: number): boolean {
+    const record = this.databases.get(key(database.kind, database.identifier));
+    return record !== undefined && (record.goneAt === null || t < record.goneAt);
+  }
+
+  tags(database: DatabaseRef): Readonly<Record<string, string>> {
+    return this.require(database).tags;
+  }
+
+  status(database: DatabaseRef, t: number): string {
+    const record = this.require(database, t);
     const failingOver = record.failovers.some((failover) => failover.startedAt <= t && t < failover.endsAt);
-    if (!failingOver) return record.status;
-    return record.kind === 'instance' ? 'rebooting' : 'failing-over';
+    if (failingOver) return record.kind === 'instance' ? 'rebooting' : 'failing-over';
+    return record.phases.filter((phase) => phase.at <= t).at(-1)?.status ?? record.status;
   }
 
   writer(database: DatabaseRef, t: number): string | undefined {
@@ -252,9 +294,10 @@ export class RdsWorld {
     });
   }
 
-  private require(database: DatabaseRef): DatabaseRecord {
+  /** The database, as of `t` when given (a deleted one is gone from then on). */
+  private require(database: DatabaseRef, t?: number): DatabaseRecord {
     const record = this.databases.get(key(database.kind, database.identifier));
-    if (record) return record;
+    if (record && (t === undefined || record.goneAt === null || t < record.goneAt)) return record;
     const noun = database.kind === 'instance' ? 'DBInstance' : 'DBCluster';
     throw new DatabaseNotFoundError(`${database.identifier}: ${noun} ${database.identifier} not found.`);
   }

@@ -1,6 +1,7 @@
 import type { WorkloadRef } from '../../../lambdas/core/operations/cluster';
 import type { DatabaseRef } from '../../../lambdas/core/operations/ports';
 import type { PhoenixRooivalkOptions } from '../../../local/simulation/phoenix-rooivalk';
+import type { PhoenixRooivalkDrOptions } from '../../../local/simulation/phoenix-rooivalk-dr';
 import { SimulatedPlatform } from '../../../local/simulation/platform';
 import { SimulatedClock } from '../../../local/workflow/clock';
 
@@ -20,6 +21,13 @@ export const MINUTE = 60_000;
 /** The default world, a clock at its epoch and ports bound to that clock. */
 export function phoenixRooivalk(options: PhoenixRooivalkOptions = {}) {
   const platform = SimulatedPlatform.phoenixRooivalk(options);
+  const clock = new SimulatedClock(platform.epoch);
+  return { platform, clock, ports: platform.ports(clock) };
+}
+
+/** The DR site, a clock at its epoch and ports bound to that clock. */
+export function drSite(options: PhoenixRooivalkDrOptions = {}) {
+  const platform = SimulatedPlatform.phoenixRooivalkDrSite(options);
   const clock = new SimulatedClock(platform.epoch);
   return { platform, clock, ports: platform.ports(clock) };
 }

@@ -1,0 +1,54 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ClusterOperations } from '../../core/operations/cluster';
+import { RECOVERY_RUN_TAG, type RecoverySettings } from '../../core/recovery/recovery';
+import type { RecoveryPorts } from '../../core/recovery/recovery-service';
+import { KubernetesClusterOperations } from '../kubernetes/cluster-operations';
+import { EksConnectionFactory } from '../kubernetes/eks-auth';
+import { awsLedgerAppender } from './aws-ledger';
+import { DynamoDbRecoveryRunStore } from './dynamodb-recovery-run-store';
+import { requiredEnv } from './environment';
+import { RdsDatabaseRecovery } from './rds-database-recovery';
+import { Route53TrafficRouting } from './route53-traffic-routing';
+import { S3BackupCatalog } from './s3-backup-catalog';
+import { StsSiteIdentity } from './sts-site-identity';
+
+export function recoverySettingsFromEnvironment(): RecoverySettings {
+  return JSON.parse(requiredEnv('RECOVERY_SETTINGS')) as RecoverySettings;
+}
+
+/** The DR step's adapters: everything in the DR region (this function's), the ledger in the primary. */
+export async function awsRecoveryPorts(): Promise<RecoveryPorts> {
+  const region = requiredEnv('AWS_REGION');
+  const eks = new EksConnectionFactory({
+    region,
+    useFipsEndpoint: process.env.AWS_USE_FIPS_ENDPOINT === 'true',
+  });
+  const cluster: ClusterOperations = new KubernetesClusterOperations(
+    await eks.connection(requiredEnv('EKS_CLUSTER_NAME')),
+  );
+  return {
+    cluster,
+    recovery: new RdsDatabaseRecovery(new RDSClient({}), { managedTagKey: RECOVERY_RUN_TAG }),
+    backups: new S3BackupCatalog(new S3Client({})),
+    // Route 53 is a global service; in GovCloud its endpoint is signed for us-gov-west-1.
+    routing: new Route53TrafficRouting(
+      new Route53Client({ region: 'us-gov-west-1' }),
+      new ElasticLoadBalancingV2Client({}),
+    ),
+    identity: new StsSiteIdentity(new STSClient({})),
+    runs: new DynamoDbRecoveryRunStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
+      requiredEnv('RUNS_TABLE_NAME'),
+    ),
+    trail: awsLedgerAppender(),
+    clock: () => new Date(),
+  };
+}

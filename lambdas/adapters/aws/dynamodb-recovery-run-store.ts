@@ -1,0 +1,120 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  LockHolder,
+  RecoveryRunRecord,
+  RecoveryRunStore,
+  RecoveryStepRecord,
+} from '../../core/recovery/run-store';
+
+const LOCK_KEY = { pk: 'LOCK', sk: 'LOCK' };
+
+/**
+ * The recovery runs table: `LOCK/LOCK` (the one-run-at-a-time lock, with a TTL attribute so
+ * DynamoDB also removes a dead run's lock), `RUN#<id>/META` and `RUN#<id>/STEP#<start>#<step>`.
+ */
+export class DynamoDbRecoveryRunStore implements RecoveryRunStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async acquireLock(
+    holder: LockHolder,
+    now: Date,
+  ): Promise<{ acquired: true } | { acquired: false; holder: LockHolder }> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...LOCK_KEY, ...holder, expiresAtEpoch: Math.floor(Date.parse(holder.expiresAt) / 1000) },
+          // Free, expired, or already ours (a retried start of the same run).
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR runId = :runId',
+          ExpressionAttributeValues: { ':now': now.toISOString(), ':runId': holder.runId },
+        }),
+      );
+      return { acquired: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: LOCK_KEY, ConsistentRead: true }),
+      );
+      return {
+        acquired: false,
+        holder: {
+          runId: String(Item?.runId),
+          acquiredAt: String(Item?.acquiredAt),
+          expiresAt: String(Item?.expiresAt),
+        },
+      };
+    }
+  }
+
+  async releaseLock(runId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: LOCK_KEY,
+          ConditionExpression: 'runId = :runId',
+          ExpressionAttributeValues: { ':runId': runId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async putRun(run: RecoveryRunRecord): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: `RUN#${run.runId}`, sk: 'META', ...run } }),
+    );
+  }
+
+  async getRun(runId: string): Promise<RecoveryRunRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `RUN#${runId}`, sk: 'META' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...run } = Item;
+    return run as RecoveryRunRecord;
+  }
+
+  async recordStep(runId: string, step: RecoveryStepRecord): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `RUN#${runId}`, sk: `STEP#${step.startedAt}#${step.step}`, ...step },
+      }),
+    );
+  }
+
+  async readSteps(runId: string): Promise<RecoveryStepRecord[]> {
+    const steps: RecoveryStepRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :step)',
+          ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':step': 'STEP#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, ...step } of page.Items ?? []) steps.push(step as RecoveryStepRecord);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return steps;
+  }
+}

@@ -1,0 +1,43 @@
+import type { RecoveryRequest } from './recovery';
+
+export interface RecoveryStepRecord {
+  readonly step: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly status: 'succeeded' | 'failed' | 'skipped';
+  readonly details?: Record<string, unknown>;
+}
+
+export interface RecoveryRunRecord {
+  readonly runId: string;
+  readonly execution: string;
+  readonly request: RecoveryRequest;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly failedStep?: string;
+  readonly error?: string;
+  readonly rtoSeconds?: number;
+  readonly rpoSeconds?: number | null;
+}
+
+export interface LockHolder {
+  readonly runId: string;
+  readonly acquiredAt: string;
+  /** After this the lock is free for the taking: a run that died cannot hold it for ever. */
+  readonly expiresAt: string;
+}
+
+/** The runs table: one run at a time (the lock), each run's record and its steps. */
+export interface RecoveryRunStore {
+  acquireLock(
+    holder: LockHolder,
+    now: Date,
+  ): Promise<{ acquired: true } | { acquired: false; holder: LockHolder }>;
+  /** Frees the lock if this run still holds it. */
+  releaseLock(runId: string): Promise<void>;
+  putRun(run: RecoveryRunRecord): Promise<void>;
+  getRun(runId: string): Promise<RecoveryRunRecord | undefined>;
+  recordStep(runId: string, step: RecoveryStepRecord): Promise<void>;
+  readSteps(runId: string): Promise<RecoveryStepRecord[]>;
+}

@@ -1,0 +1,311 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { RecoverySettings } from '../../lambdas/core/recovery/recovery';
+import { buildDisasterRecoveryDefinition } from '../../state-machines/disaster-recovery/definition';
+import { acknowledgeFindings } from '../compliance';
+import type { AorConfig } from '../config';
+import { AorFunction } from './aor-function';
+import { grantLedgerAppend, LEDGER_TABLE_NAME, ledgerTableArn } from './audit-ledger';
+import { grantDataKeyUse } from './customer-key';
+import type { TaskNetwork } from './task-network';
+
+export const RECOVERY_STATE_MACHINE_NAME = 'aor-disaster-recovery';
+
+export interface DisasterRecoveryWorkflowProps {
+  readonly config: AorConfig;
+  readonly encryptionKey: kms.IKey;
+  readonly runs: dynamodb.ITable;
+  readonly network: TaskNetwork;
+}
+
+/**
+ * The disaster recovery state machine in the DR region and its task: one function (every step
+ * needs the DR site's RDS, S3, EKS and Route 53), granted exactly those, and an EKS access entry
+ * on the DR cluster. Started from the console or `aws stepfunctions start-execution`.
+ */
+export class DisasterRecoveryWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly step: AorFunction;
+
+  constructor(scope: Construct, id: string, props: DisasterRecoveryWorkflowProps) {
+    super(scope, id);
+    const { config } = props;
+    const stack = Stack.of(this);
+    this.step = new AorFunction(this, 'Step', {
+      entry: 'lambdas/handlers/recovery/step.ts',
+      description: 'Runs one step of a disaster recovery run in the DR region',
+      serviceName: 'disaster-recovery',
+      encryptionKey: props.encryptionKey,
+      network: props.network,
+      logRetention: config.logRetentionDays,
+      timeout: Duration.minutes(5),
+      environment: {
+        RUNS_TABLE_NAME: props.runs.tableName,
+        LEDGER_TABLE_NAME,
+        // The ledger stays in the primary region: the DR run writes across to it.
+        LEDGER_REGION: config.primaryRegion,
+        EKS_CLUSTER_NAME: config.dr.eksClusterName,
+        RECOVERY_SETTINGS: JSON.stringify(recoverySettings(config)),
+      },
+    });
+    this.grant(props);
+
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      retention: config.logRetentionDays,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: RECOVERY_STATE_MACHINE_NAME,
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        buildDisasterRecoveryDefinition(this, this.step.function),
+      ),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
+    });
+    acknowledgeFindings(this.stateMachine, {
+      'NIST.800.53.R5-IAMNoInlinePolicy':
+        'The state machine role gets a policy generated for exactly its one function and its log delivery.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing do not support resource-level permissions.',
+      [`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.step.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`]:
+        "The state machine may invoke its function and that function's versions and aliases (ARN:*), nothing else.",
+    });
+  }
+
+  private grant(props: DisasterRecoveryWorkflowProps): void {
+    const { config } = props;
+    const stack = Stack.of(this);
+    const role = this.step.role;
+    const arn = (
+      service: string,
+      resource: string,
+      resourceName: string,
+      extra: Partial<{ region: string; account: string }> = {},
+    ) =>
+      stack.formatArn({
+        service,
+        resource,
+        resourceName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        ...extra,
+      });
+    props.runs.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
+    grantDataKeyUse(props.encryptionKey, role);
+    grantLedgerAppend(role, ledgerTableArn(this, config.primaryRegion));
+    // The ledger table's key lives in the ledger stack (primary region): named by its alias.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: [
+          stack.formatArn({
+            service: 'kms',
+            region: config.primaryRegion,
+            resource: 'key',
+            resourceName: '*',
+          }),
+        ],
+        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/aor/audit-ledger' } },
+      }),
+    );
+    const target = config.dr.database.identifier;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'FindAndRestoreSnapshots',
+        actions: [
+          'rds:DescribeDBSnapshots',
+          'rds:DescribeDBClusterSnapshots',
+          'rds:DescribeDBInstances',
+          'rds:DescribeDBClusters',
+          'rds:RestoreDBInstanceFromDBSnapshot',
+          'rds:RestoreDBClusterFromSnapshot',
+          'rds:CreateDBInstance',
+          'rds:AddTagsToResource',
+        ],
+        resources: [
+          arn('rds', 'snapshot', '*'),
+          arn('rds', 'cluster-snapshot', '*'),
+          arn('rds', 'db', `${target}*`),
+          arn('rds', 'cluster', `${target}*`),
+          arn('rds', 'subgrp', config.disasterRecovery.subnetGroupName),
+          arn('rds', 'og', '*'),
+          arn('rds', 'pg', '*'),
+          arn('rds', 'cluster-pg', '*'),
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteOnlyWhatARunRestored',
+        actions: ['rds:DeleteDBInstance', 'rds:DeleteDBCluster'],
+        resources: [arn('rds', 'db', `${target}*`), arn('rds', 'cluster', `${target}*`)],
+        conditions: { Null: { 'aws:ResourceTag/aor:recovery-run': 'false' } },
+      }),
+    );
+    const bucket = stack.formatArn({
+      service: 's3',
+      region: '',
+      account: '',
+      resource: config.backupBucketName,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket],
+        conditions: { StringLike: { 's3:prefix': ['blockchain/*', 'manifests/*'] } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${bucket}/manifests/*`] }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: [
+          stack.formatArn({
+            service: 'route53',
+            region: '',
+            account: '',
+            resource: 'hostedzone',
+            resourceName: config.routing.hostedZoneId,
+          }),
+        ],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
+              config.routing.recordName.replace(/\.$/, '').toLowerCase(),
+            ],
+          },
+        },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['route53:GetChange'],
+        resources: [
+          stack.formatArn({
+            service: 'route53',
+            region: '',
+            account: '',
+            resource: 'change',
+            resourceName: '*',
+          }),
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] }),
+    );
+    if (config.disasterRecovery.targetGroupArn) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['elasticloadbalancing:ModifyTargetGroup'],
+          resources: [config.disasterRecovery.targetGroupArn],
+        }),
+      );
+    }
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['eks:DescribeCluster'],
+        resources: [
+          stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: config.dr.eksClusterName }),
+        ],
+      }),
+    );
+    // Recovery creates namespaces and cluster-wide lookups (discovery, storage classes): the access
+    // entry maps the task's role to cluster-scoped admin on the DR cluster only.
+    new eks.CfnAccessEntry(this, 'DrClusterAccess', {
+      clusterName: config.dr.eksClusterName,
+      principalArn: role.roleArn,
+      type: 'STANDARD',
+      accessPolicies: [
+        {
+          policyArn: stack.formatArn({
+            service: 'eks',
+            region: '',
+            account: '',
+            resource: 'cluster-access-policy',
+            resourceName: 'AmazonEKSAdminPolicy',
+          }),
+          accessScope: { type: 'cluster' },
+        },
+      ],
+    });
+    const partitionArn = (service: string, rest: string) => `arn:<AWS::Partition>:${service}:${rest}`;
+    const here = `${stack.region}:${stack.account}`;
+    const why: Record<string, string> = {
+      [partitionArn('kms', `${config.primaryRegion}:${stack.account}:key/*`)]:
+        'The ledger key is in another stack and region; the statement is limited to it by its alias (kms:ResourceAliases).',
+      [partitionArn('rds', `${here}:snapshot:*`)]:
+        'Which snapshot is restored is chosen at run time (latest or by date).',
+      [partitionArn('rds', `${here}:cluster-snapshot:*`)]:
+        'Which cluster snapshot is restored is chosen at run time.',
+      [partitionArn('rds', `${here}:db:${target}*`)]:
+        'Restore targets are the configured DR database name, with a -drill suffix for dry runs; deletes also need the recovery-run tag.',
+      [partitionArn('rds', `${here}:cluster:${target}*`)]:
+        'Restore targets are the configured DR cluster name, with a -drill suffix for dry runs; deletes also need the recovery-run tag.',
+      [partitionArn('rds', `${here}:og:*`)]:
+        'A restore reads the option group the snapshot names, known only at run time.',
+      [partitionArn('rds', `${here}:pg:*`)]:
+        'A restore reads the parameter group the snapshot names, known only at run time.',
+      [partitionArn('rds', `${here}:cluster-pg:*`)]:
+        'A cluster restore reads the parameter group the snapshot names.',
+      [partitionArn('s3', `::${config.backupBucketName}/manifests/*`)]:
+        'Integrity manifests are read from the manifests/ prefix of the backup bucket, one per backup day.',
+      [partitionArn('route53', '::change/*')]:
+        'Route 53 change ids exist only once the record change is made.',
+    };
+    acknowledgeFindings(
+      this.step,
+      Object.fromEntries(
+        Object.entries(why).map(([resource, reason]) => [`AwsSolutions-IAM5[Resource::${resource}]`, reason]),
+      ),
+    );
+  }
+}
+
+/** The task's RecoverySettings, from the deployment configuration. */
+export function recoverySettings(config: AorConfig): RecoverySettings {
+  const dr = config.disasterRecovery;
+  return {
+    drRegion: config.drRegion,
+    clusterName: config.dr.eksClusterName,
+    namespace: config.kubernetesNamespace,
+    sourceDatabase: config.primary.database,
+    targetDatabase: config.dr.database,
+    instanceClass: dr.instanceClass,
+    subnetGroupName: dr.subnetGroupName,
+    securityGroupIds: dr.securityGroupIds,
+    backupBucket: config.backupBucketName,
+    storageClass: dr.storageClass,
+    blockchainVolumeSize: dr.blockchainVolumeSize,
+    restoreImage: dr.restoreImage,
+    manifests: dr.manifests as RecoverySettings['manifests'],
+    workloads: dr.workloads,
+    applicationDeadlineSeconds: dr.applicationDeadlineSeconds,
+    validation: {
+      healthUrl: `http://blockchain-service:9090${dr.healthCheckPath}`,
+      integrity: 'row-counts',
+      checkImage: dr.restoreImage,
+    },
+    routing: {
+      hostedZoneId: config.routing.hostedZoneId,
+      recordName: config.routing.recordName,
+      drTarget: dr.drTarget,
+      ...(dr.targetGroupArn && { targetGroupArn: dr.targetGroupArn }),
+      healthCheckPath: dr.healthCheckPath,
+    },
+    objectives: { rtoSeconds: dr.rtoMinutes * 60, rpoSeconds: dr.rpoMinutes * 60 },
+    lockTtlSeconds: dr.lockTtlMinutes * 60,
+  };
+}

@@ -1,0 +1,160 @@
+import { DynamoDbRecoveryRunStore } from '../../lambdas/adapters/aws/dynamodb-recovery-run-store';
+import type { RecoveryType } from '../../lambdas/core/recovery/recovery';
+import { RecoveryService } from '../../lambdas/core/recovery/recovery-service';
+import type { RecoveryRunRecord, RecoveryStepRecord } from '../../lambdas/core/recovery/run-store';
+import { inClusterValidation } from '../../lambdas/core/recovery/validation';
+import { createRecoveryStepHandler } from '../../lambdas/handlers/recovery/step';
+import {
+  RECOVERY_STATE_MACHINE_NAME,
+  recoverySettings,
+} from '../../lib/constructs/disaster-recovery-workflow';
+import { SimulatedPlatform } from '../simulation/platform';
+import type { RecoveryStep } from '../simulation/recovery-faults';
+import { SimulatedClock } from '../workflow/clock';
+import { runWorkflow, type WorkflowRun } from '../workflow/runner';
+import type { TaskContext } from '../workflow/task-bindings';
+import { lambdaContext } from './incident-task-handlers';
+import { type LedgerCheck, integrateAndVerify } from './ledger-check';
+import { openLocalState } from './local-state';
+import { synthesizedAor } from './synthesized-app';
+
+export const LOCAL_RUNS_TABLE = 'aor-recovery-runs';
+
+export interface RecoveryDrillOptions {
+  readonly dryRun: boolean;
+  readonly recoveryType?: RecoveryType;
+  readonly backupDate?: string;
+  /** A step to make fail, as a real outage of that step would. */
+  readonly fail?: RecoveryStep;
+  readonly stateDirectory: string;
+  readonly persist?: boolean;
+  readonly start?: Date;
+}
+
+export interface RecoveryDrillReport {
+  readonly workflow: 'disaster-recovery';
+  readonly status: WorkflowRun['status'];
+  readonly error?: { error: string; cause: string };
+  readonly request: Record<string, unknown>;
+  readonly steps: {
+    state: string;
+    scope: string;
+    status: string;
+    startedAtMs: number;
+    durationMs: number;
+    error?: string;
+  }[];
+  readonly transitions: number;
+  /** Simulated milliseconds of the whole run: the recovery time achieved. */
+  readonly durationMs: number;
+  /** Each restore branch and the parallel restore: the critical path is the longer branch, not the sum. */
+  readonly criticalPath: { database: number; blockchain: number; restoreData: number } | null;
+  readonly measurement: Record<string, unknown> | null;
+  readonly run: RecoveryRunRecord | null;
+  /** What the compensation of a failed run removed. */
+  readonly compensation: Record<string, unknown> | null;
+  readonly recordedSteps: RecoveryStepRecord[];
+  readonly routing: { before: string | undefined; after: string | undefined };
+  readonly ledger: LedgerCheck;
+}
+
+/**
+ * Runs the synthesized disaster recovery state machine locally against a simulated DR site: RDS
+ * restores that take their real minutes, the blockchain restore Job, the application rollout,
+ * in-cluster validation Jobs and Route 53, all on simulated time, then verifies the ledger.
+ */
+export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<RecoveryDrillReport> {
+  const synth = synthesizedAor();
+  const settings = recoverySettings(synth.config);
+  const state = await openLocalState(options.stateDirectory, { persist: options.persist ?? true });
+  await state.dynamo.ensureTable(LOCAL_RUNS_TABLE);
+  try {
+    const start = options.start ?? new Date();
+    const clock = new SimulatedClock(start);
+    const platform = SimulatedPlatform.phoenixRooivalkDrSite({ epoch: clock.now(), seed: 'dr-drill' });
+    if (options.fail) platform.failRecoveryStep(options.fail);
+    const runs = new DynamoDbRecoveryRunStore(state.dynamo.documentClient, LOCAL_RUNS_TABLE);
+    const fn = synth.stacks.disasterRecovery.workflow.step;
+    let runId: string | undefined;
+    let compensation: Record<string, unknown> | null = null;
+    const handler = async (input: unknown, task: TaskContext) => {
+      const ports = platform.ports(task.clock);
+      const recoveryPorts = {
+        ...ports,
+        runs,
+        trail: state.ledger.ledger,
+        clock: () => new Date(task.clock.now()),
+      };
+      const result = await createRecoveryStepHandler(() => ({
+        recovery: new RecoveryService(recoveryPorts, settings),
+        validate: inClusterValidation(recoveryPorts, settings),
+      }))(input, lambdaContext(fn.node.path, task.clock, 5 * 60_000));
+      // The run's id, for the report: a failed execution has no output to read it from.
+      const operation = (input as { operation?: string }).operation;
+      if (operation === 'begin') runId = (result as { runId: string }).runId;
+      if (operation === 'compensate') compensation = result as Record<string, unknown>;
+      return result;
+    };
+    const routedTarget = () =>
+      platform.route53Record(settings.routing.hostedZoneId, settings.routing.recordName)?.value;
+    const routingBefore = routedTarget();
+    const request = {
+      drSite: synth.config.drRegion,
+      recoveryType: options.recoveryType ?? 'full',
+      backupDate: options.backupDate ?? 'latest',
+      dryRun: options.dryRun,
+    };
+    const name = `drill-${options.dryRun ? 'dry-run' : 'recovery'}-${clock.now()}`;
+    const run = await runWorkflow({
+      definition: synth.disasterRecovery.definition,
+      input: request,
+      taskHandlers: { [synth.disasterRecovery.functionArn(fn)]: handler },
+      clock,
+      context: {
+        Execution: {
+          Id: `arn:aws-us-gov:states:${synth.config.drRegion}:${synth.config.account}:execution:${RECOVERY_STATE_MACHINE_NAME}:${name}`,
+          Name: name,
+          StartTime: start.toISOString(),
+        },
+      },
+    });
+    const output = run.output as { result?: Record<string, unknown> } | undefined;
+    const restoreData = run.steps.find((s) => s.state === 'Restore data');
+    const branchTime = (branch: string) =>
+      run.steps
+        .filter((s) => s.scope[0]?.startsWith(`Restore data: ${branch}`))
+        .reduce((end, s) => Math.max(end, s.startedAt + s.durationMs), restoreData?.startedAt ?? 0) -
+      (restoreData?.startedAt ?? 0);
+    return {
+      workflow: 'disaster-recovery',
+      status: run.status,
+      ...(run.error && { error: run.error }),
+      request,
+      steps: run.steps.map((step) => ({
+        state: step.state,
+        scope: step.scope.join(' › '),
+        status: step.status,
+        startedAtMs: step.startedAt - start.getTime(),
+        durationMs: step.durationMs,
+        ...(step.error && { error: `${step.error.error}: ${step.error.cause}` }),
+      })),
+      transitions: run.transitions,
+      durationMs: run.durationMs,
+      criticalPath: restoreData
+        ? {
+            database: branchTime('branch 0'),
+            blockchain: branchTime('branch 1'),
+            restoreData: restoreData.durationMs,
+          }
+        : null,
+      measurement: output?.result ?? null,
+      run: runId ? ((await runs.getRun(runId)) ?? null) : null,
+      compensation,
+      recordedSteps: runId ? await runs.readSteps(runId) : [],
+      routing: { before: routingBefore, after: routedTarget() },
+      ledger: await integrateAndVerify(state.ledger),
+    };
+  } finally {
+    await state.close();
+  }
+}

@@ -1,0 +1,261 @@
+import type { KubernetesManifest } from '../../lambdas/core/operations/cluster';
+import type { DatabaseRef } from '../../lambdas/core/operations/ports';
+import { LATEST_BACKUP_LEAD_MS } from './durations';
+import {
+  IMAGE_VERSIONS,
+  imageUri,
+  PHOENIX_ROOIVALK_SITE,
+  type PhoenixRooivalkOptions,
+  phoenixRooivalkOptions,
+  REPLICAS,
+} from './phoenix-rooivalk';
+import type { PlatformLayout, PlatformOptions, SimulatedPlatform } from './platform';
+import { type TableContents, tableChecksum } from './simulated-rds-recovery';
+
+/**
+ * The Phoenix Rooivalk DR site in us-gov-east-1, as the example `cdk.json` describes it: EKS
+ * cluster `phoenix-rooivalk-dr` (reachable, storage class `gp3-encrypted`, namespace
+ * `phoenix-rooivalk` holding no applications yet), copies of the production database's snapshots
+ * (daily at 03:00 UTC for a week, and one taken LATEST_BACKUP_LEAD_MS before the epoch), the backup
+ * bucket's blockchain data and integrity manifests for the same days, and the Route 53 record
+ * `api.phoenixrooivalk.mil` still pointing at the production site's load balancer.
+ */
+
+export const PHOENIX_ROOIVALK_DR_SITE = {
+  region: 'us-gov-east-1',
+  clusterName: 'phoenix-rooivalk-dr',
+  /** Where the restore goes (`dr.database` in cdk.json). */
+  database: { kind: 'instance', identifier: 'phoenix-rooivalk-dr' },
+  /** What the snapshots are copies of (`primary.database`). */
+  sourceDatabase: { kind: 'instance', identifier: 'phoenix-rooivalk-production' },
+  hostedZone: { id: 'Z1234567890ABC', name: 'phoenixrooivalk.mil' },
+  recordName: 'api.phoenixrooivalk.mil',
+  /** Where the record points until the switch; Route 53's hosted zone for us-gov-west-1 load balancers. */
+  primaryLoadBalancer: {
+    dnsName: 'phoenix-rooivalk-prod-1a2b3c4d5e.us-gov-west-1.elb.amazonaws.com',
+    canonicalHostedZoneId: 'Z33AYJ8TM3BH4J',
+  },
+  drLoadBalancer: {
+    dnsName: 'phoenix-rooivalk-dr-6f7e8d9c0b.us-gov-east-1.elb.amazonaws.com',
+    canonicalHostedZoneId: 'Z166TLBEWOO7G0',
+  },
+  targetGroup: { name: 'phoenix-rooivalk-dr', id: '1234567890abcdef', healthCheckPath: '/' },
+  /** The role the DR Lambda tasks run as, and the one the blockchain restore Job's pods assume. */
+  taskRole: 'aor-disaster-recovery',
+  restoreRole: 'phoenix-rooivalk-dr-blockchain-restore',
+} as const;
+
+export const DR_WORKER_NODES = ['10-40-1-21', '10-40-2-77', '10-40-3-140'] as const;
+/** The automated backup window's snapshot, copied to the DR region every day. */
+export const DAILY_SNAPSHOT_HOUR_UTC = 3;
+/** The drill default: small enough that the restore Job takes minutes (16 GiB: ~2.5 min at 120 MiB/s). */
+export const DR_BLOCKCHAIN_BACKUP_GIB = 16;
+const BLOCKCHAIN_BACKUP_PARTS = 4;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The production database's tables: rows at the epoch, and how many more each hour brings. */
+export const PHOENIX_ROOIVALK_TABLES: Readonly<Record<string, { rows: number; perHour: number }>> = {
+  engagements: { rows: 48_213, perHour: 12 },
+  sensor_tracks: { rows: 18_406_551, perHour: 41_000 },
+  threat_assessments: { rows: 902_118, perHour: 1_900 },
+  audit_events: { rows: 6_733_092, perHour: 7_400 },
+  operators: { rows: 212, perHour: 0 },
+};
+
+export interface PhoenixRooivalkDrOptions extends Omit<PhoenixRooivalkOptions, 'database'> {
+  /** The database a restore creates; `phoenix-rooivalk-dr` by default. */
+  readonly database?: DatabaseRef;
+  /** The production database whose snapshot copies the site holds. */
+  readonly sourceDatabase?: DatabaseRef;
+  readonly backupBucket?: string;
+  /** Days of daily snapshots and backups; 7 by default. */
+  readonly backupDays?: number;
+  /** Size of each day's blockchain backup; DR_BLOCKCHAIN_BACKUP_GIB by default. */
+  readonly blockchainBackupGiB?: number;
+  /** The tag marking what a recovery run restored (the RDS adapter's `managedTagKey`). */
+  readonly recoveryTagKey?: string;
+}
+
+/** What the production database held at `t`, counted and hashed per table. */
+export function tableContentsAt(seed: string, epoch: number, t: number): TableContents {
+  return Object.fromEntries(
+    Object.entries(PHOENIX_ROOIVALK_TABLES).map(([table, { rows, perHour }]) => {
+      const count = Math.max(0, rows + Math.floor((perHour * (t - epoch)) / HOUR_MS));
+      return [table, { rows: count, checksum: tableChecksum(seed, table, count) }];
+    }),
+  );
+}
+
+/** The DR site's layout: the production site's, in the DR region, with the DR cluster and database. */
+export function phoenixRooivalkDrOptions(options: PhoenixRooivalkDrOptions = {}): PlatformOptions {
+  const site = PHOENIX_ROOIVALK_DR_SITE;
+  const base = phoenixRooivalkOptions({ ...options, clusterName: options.clusterName ?? site.clusterName });
+  return {
+    ...base,
+    layout: { ...base.layout, region: site.region, database: options.database ?? site.database },
+    nodes: DR_WORKER_NODES.map((address) => ({
+      name: `ip-${address}.${site.region}.compute.internal`,
+      podSubnet: address.split('-').slice(0, 3).join('.'),
+    })),
+    taskRole: site.taskRole,
+    ...(options.recoveryTagKey === undefined ? {} : { recoveryTagKey: options.recoveryTagKey }),
+  };
+}
+
+export function drTargetGroupArn(layout: Pick<PlatformLayout, 'partition' | 'region' | 'account'>): string {
+  const { name, id } = PHOENIX_ROOIVALK_DR_SITE.targetGroup;
+  return `arn:${layout.partition}:elasticloadbalancing:${layout.region}:${layout.account}:targetgroup/${name}/${id}`;
+}
+
+function utcDay(t: number): string {
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+/** The snapshot times: the last `days` daily snapshots before the latest one, then the latest. */
+function snapshotTimes(epoch: number, days: number): number[] {
+  const latest = epoch - LATEST_BACKUP_LEAD_MS;
+  let daily = Date.parse(`${utcDay(latest)}T00:00:00Z`) + DAILY_SNAPSHOT_HOUR_UTC * HOUR_MS;
+  if (daily >= latest) daily -= DAY_MS;
+  return [...Array.from({ length: days }, (_, index) => daily - (days - 1 - index) * DAY_MS), latest];
+}
+
+/** Fills a platform made from `phoenixRooivalkDrOptions` with the DR site (see the module's comment). */
+export function populatePhoenixRooivalkDrSite(
+  platform: SimulatedPlatform,
+  options: PhoenixRooivalkDrOptions = {},
+): void {
+  const site = PHOENIX_ROOIVALK_DR_SITE;
+  const { epoch, seed, layout } = platform;
+  const source = options.sourceDatabase ?? site.sourceDatabase;
+  const bucket = options.backupBucket ?? PHOENIX_ROOIVALK_SITE.backupBucket;
+  const k8s = platform.kubernetes;
+  k8s.addObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: layout.namespace } });
+  k8s.addStorageClass(PHOENIX_ROOIVALK_SITE.storageClass);
+
+  const times = snapshotTimes(epoch, options.backupDays ?? 7);
+  for (const [index, createdAt] of times.entries()) {
+    const latest = index === times.length - 1;
+    const stamp = new Date(createdAt).toISOString();
+    platform.rdsRecovery.addSnapshot({
+      identifier: `${source.identifier}-${utcDay(createdAt)}${latest ? `-${stamp.slice(11, 13)}${stamp.slice(14, 16)}` : ''}`,
+      source,
+      createdAt,
+      tables: tableContentsAt(seed, epoch, createdAt),
+    });
+  }
+
+  // Each day's backup is of the day's newest snapshot moment, so a day's manifest vouches for both.
+  const backupTimes = new Map(times.map((time) => [utcDay(time), time]));
+  const totalBytes = Math.round((options.blockchainBackupGiB ?? DR_BLOCKCHAIN_BACKUP_GIB) * 1024 ** 3);
+  for (const [day, takenAt] of backupTimes) {
+    for (let part = 1; part <= BLOCKCHAIN_BACKUP_PARTS; part += 1) {
+      const share = Math.floor(totalBytes / BLOCKCHAIN_BACKUP_PARTS);
+      const bytes =
+        part === BLOCKCHAIN_BACKUP_PARTS ? totalBytes - share * (BLOCKCHAIN_BACKUP_PARTS - 1) : share;
+      platform.putS3Object(
+        `s3://${bucket}/blockchain/${day}/ledger-snapshot.part-${String(part).padStart(4, '0')}.tar.zst`,
+        bytes,
+        takenAt - (BLOCKCHAIN_BACKUP_PARTS - part) * 20_000,
+      );
+    }
+    platform.putS3Text(
+      `s3://${bucket}/manifests/${day}/integrity.json`,
+      JSON.stringify({ day, tables: tableContentsAt(seed, epoch, takenAt) }),
+      takenAt + 5_000,
+    );
+  }
+
+  const route53 = platform.route53;
+  route53.addHostedZone(site.hostedZone.id, site.hostedZone.name);
+  for (const balancer of [site.primaryLoadBalancer, site.drLoadBalancer]) {
+    route53.addLoadBalancer(balancer.dnsName, balancer.canonicalHostedZoneId);
+  }
+  route53.setRecord(site.hostedZone.id, {
+    name: site.recordName,
+    type: 'A',
+    value: site.primaryLoadBalancer.dnsName,
+    aliasHostedZoneId: site.primaryLoadBalancer.canonicalHostedZoneId,
+  });
+  route53.addTargetGroup(drTargetGroupArn(layout), site.targetGroup.healthCheckPath);
+}
+
+/**
+ * The platform's application manifests for the DR site (what `kubectl apply -f kubernetes-dr/`
+ * holds): the blockchain StatefulSet behind its headless peer Service, the API and the connection
+ * pooler with their Services, and the shared ConfigMap, with images from the DR region's ECR.
+ */
+export function drApplicationManifests(
+  layout: Pick<
+    PlatformLayout,
+    | 'namespace'
+    | 'account'
+    | 'region'
+    | 'blockchainWorkload'
+    | 'peerService'
+    | 'scaleTarget'
+    | 'connectionPooler'
+  >,
+): KubernetesManifest[] {
+  const { namespace, account, region } = layout;
+  const workload = (
+    ref: { kind: 'Deployment' | 'StatefulSet'; name: string },
+    replicas: number,
+    container: { name: string; image: string; version: string },
+    extra: Record<string, unknown> = {},
+  ): KubernetesManifest => ({
+    apiVersion: 'apps/v1',
+    kind: ref.kind,
+    metadata: { name: ref.name, namespace, labels: { app: ref.name } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: ref.name } },
+      ...extra,
+      template: {
+        metadata: { labels: { app: ref.name } },
+        spec: {
+          containers: [
+            {
+              name: container.name,
+              image: imageUri(account, region, container.image, container.version),
+              envFrom: [{ configMapRef: { name: 'phoenix-rooivalk-config' } }],
+            },
+          ],
+        },
+      },
+    },
+  });
+  const service = (name: string, app: string, port: number, headless = false): KubernetesManifest => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: { selector: { app }, ports: [{ port }], ...(headless ? { clusterIP: 'None' } : {}) },
+  });
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'phoenix-rooivalk-config', namespace },
+      data: { SITE: 'dr', REGION: region },
+    },
+    workload(
+      layout.blockchainWorkload,
+      REPLICAS.blockchainNodes,
+      { name: 'node', image: 'blockchain-node', version: IMAGE_VERSIONS.blockchainNode },
+      { serviceName: layout.peerService, podManagementPolicy: 'Parallel' },
+    ),
+    service(layout.peerService, layout.blockchainWorkload.name, 7051, true),
+    workload(layout.scaleTarget, REPLICAS.api, {
+      name: 'api',
+      image: 'phoenix-api',
+      version: IMAGE_VERSIONS.api,
+    }),
+    service(layout.scaleTarget.name, layout.scaleTarget.name, 8080),
+    workload(layout.connectionPooler, REPLICAS.connectionPooler, {
+      name: 'pgbouncer',
+      image: 'pgbouncer',
+      version: IMAGE_VERSIONS.connectionPooler,
+    }),
+    service(layout.connectionPooler.name, layout.connectionPooler.name, 6432),
+  ];
+}
