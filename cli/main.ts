@@ -1,6 +1,7 @@
 import '../local/harness/quiet-lambda-runtime';
 import { Command } from 'commander';
 import { registerBenchCommands } from './commands/bench';
+import { registerDrCommands } from './commands/dr';
 import { registerDrillCommands } from './commands/drill';
 import { registerIncidentCommands } from './commands/incident';
 import { registerLedgerCommands } from './commands/ledger';
@@ -13,6 +14,7 @@ const program = new Command('aor')
 registerLedgerCommands(program);
 registerIncidentCommands(program);
 registerDrillCommands(program);
+registerDrCommands(program);
 registerBenchCommands(program);
 
 try {

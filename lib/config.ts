@@ -156,6 +156,8 @@ const disasterRecoverySchema = z.strictObject({
   drTarget: z.string().min(1).default('phoenix-rooivalk-dr-6f7e8d9c0b.us-gov-east-1.elb.amazonaws.com'),
   targetGroupArn: z.string().startsWith('arn:aws-us-gov:elasticloadbalancing:').optional(),
   healthCheckPath: z.string().startsWith('/').default('/health'),
+  /** Hold the routing switch until an operator approves it (`aor dr approve|reject <run>`). */
+  approvalRequired: z.boolean().default(false),
   rtoMinutes: z.number().positive().default(15),
   rpoMinutes: z.number().positive().default(5),
   /** A run that died frees the one-run lock after this long. */

@@ -75,6 +75,8 @@ export function registerDrillCommands(program: Command): void {
     .option('--fail <step>', `make one step fail (${RECOVERY_STEPS.join(', ')})`)
     .option('--recovery-type <type>', 'full, data-only or applications-only', 'full')
     .option('--backup-date <date>', 'latest or YYYY-MM-DD', 'latest')
+    .option('--approve', 'gate the routing switch on an operator, who approves it')
+    .option('--reject', 'gate the routing switch on an operator, who rejects it')
     .option('--json', 'print the report as JSON')
     .action(
       async (options: {
@@ -82,6 +84,8 @@ export function registerDrillCommands(program: Command): void {
         fail?: string;
         recoveryType: string;
         backupDate: string;
+        approve?: boolean;
+        reject?: boolean;
         json?: boolean;
       }) => {
         if (options.fail !== undefined && !(RECOVERY_STEPS as readonly string[]).includes(options.fail)) {
@@ -93,11 +97,13 @@ export function registerDrillCommands(program: Command): void {
           recoveryType: options.recoveryType as RecoveryType,
           backupDate: options.backupDate,
           ...(options.fail !== undefined && { fail: options.fail as RecoveryStep }),
+          ...(options.approve && { approval: 'approve' as const }),
+          ...(options.reject && { approval: 'reject' as const }),
           stateDirectory: stateDirectory(),
         });
         if (options.json) console.log(JSON.stringify(report, null, 2));
         else printRecovery(report);
-        const expected = options.fail === undefined ? 'SUCCEEDED' : 'FAILED';
+        const expected = options.fail === undefined && !options.reject ? 'SUCCEEDED' : 'FAILED';
         if (report.status !== expected || !report.ledger.verified) process.exitCode = 1;
       },
     );

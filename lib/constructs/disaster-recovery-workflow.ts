@@ -4,6 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -23,6 +24,8 @@ export interface DisasterRecoveryWorkflowProps {
   readonly encryptionKey: kms.IKey;
   readonly runs: dynamodb.ITable;
   readonly network: TaskNetwork;
+  /** The DR region's ops-team topic: routing approval requests. */
+  readonly opsTopic: sns.ITopic;
 }
 
 /**
@@ -53,6 +56,7 @@ export class DisasterRecoveryWorkflow extends Construct {
         LEDGER_REGION: config.primaryRegion,
         EKS_CLUSTER_NAME: config.dr.eksClusterName,
         RECOVERY_SETTINGS: JSON.stringify(recoverySettings(config)),
+        OPS_TOPIC_ARN: props.opsTopic.topicArn,
       },
     });
     this.grant(props);
@@ -102,6 +106,9 @@ export class DisasterRecoveryWorkflow extends Construct {
       });
     props.runs.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
     grantDataKeyUse(props.encryptionKey, role);
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.opsTopic.topicArn] }),
+    );
     grantLedgerAppend(role, ledgerTableArn(this, config.primaryRegion));
     // The ledger table's key lives in the ledger stack (primary region): named by its alias.
     role.addToPolicy(
@@ -307,5 +314,6 @@ export function recoverySettings(config: AorConfig): RecoverySettings {
     },
     objectives: { rtoSeconds: dr.rtoMinutes * 60, rpoSeconds: dr.rpoMinutes * 60 },
     lockTtlSeconds: dr.lockTtlMinutes * 60,
+    approvalRequired: dr.approvalRequired,
   };
 }

@@ -53,6 +53,7 @@ export class DisasterRecoveryStack extends Stack {
       encryptionKey: this.encryptionKey.key,
       runs: this.recoveryRuns.table,
       network: this.network,
+      opsTopic: this.channels.topic('ops-team'),
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RecoveryRunsTableName', { value: this.recoveryRuns.table.tableName });

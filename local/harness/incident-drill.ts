@@ -4,6 +4,7 @@ import { IncidentService } from '../../lambdas/core/incident/incident-service';
 import type { ActionName, PlaybookId } from '../../lambdas/core/incident/playbooks';
 import { actionSettings, INCIDENT_STATE_MACHINE_NAME } from '../../lib/constructs/incident-response-workflow';
 import { SimulatedPlatform } from '../simulation/platform';
+import { lambdaErrorMessage } from '../../lambdas/shared/lambda-error';
 import { SimulatedClock } from '../workflow/clock';
 import { runWorkflow, type WorkflowRun } from '../workflow/runner';
 import { alarmStateChangeEvent } from './alarm-events';
@@ -165,7 +166,7 @@ export async function runIncidentDrill(options: IncidentDrillOptions): Promise<I
         status: step.status,
         startedAtMs: step.startedAt - alarmAt,
         durationMs: step.durationMs,
-        ...(step.error && { error: `${step.error.error}: ${step.error.cause}` }),
+        ...(step.error && { error: `${step.error.error}: ${lambdaErrorMessage(step.error.cause)}` }),
       })),
       transitions: run.transitions,
       durationMs: run.durationMs,

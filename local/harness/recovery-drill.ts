@@ -1,5 +1,5 @@
 import { DynamoDbRecoveryRunStore } from '../../lambdas/adapters/aws/dynamodb-recovery-run-store';
-import type { RecoveryType } from '../../lambdas/core/recovery/recovery';
+import { type RecoveryType, RoutingSwitchRejectedError } from '../../lambdas/core/recovery/recovery';
 import { RecoveryService } from '../../lambdas/core/recovery/recovery-service';
 import type { RecoveryRunRecord, RecoveryStepRecord } from '../../lambdas/core/recovery/run-store';
 import { inClusterValidation } from '../../lambdas/core/recovery/validation';
@@ -10,6 +10,7 @@ import {
 } from '../../lib/constructs/disaster-recovery-workflow';
 import { SimulatedPlatform } from '../simulation/platform';
 import type { RecoveryStep } from '../simulation/recovery-faults';
+import { lambdaErrorMessage } from '../../lambdas/shared/lambda-error';
 import { SimulatedClock } from '../workflow/clock';
 import { runWorkflow, type WorkflowRun } from '../workflow/runner';
 import type { TaskContext } from '../workflow/task-bindings';
@@ -19,6 +20,8 @@ import { openLocalState } from './local-state';
 import { synthesizedAor } from './synthesized-app';
 
 export const LOCAL_RUNS_TABLE = 'aor-recovery-runs';
+/** How long the simulated operator takes to answer an approval request. */
+const APPROVAL_RESPONSE_MS = 4 * 60_000;
 
 export interface RecoveryDrillOptions {
   readonly dryRun: boolean;
@@ -26,6 +29,8 @@ export interface RecoveryDrillOptions {
   readonly backupDate?: string;
   /** A step to make fail, as a real outage of that step would. */
   readonly fail?: RecoveryStep;
+  /** Gate the routing switch on an operator, who approves or rejects it (simulated). */
+  readonly approval?: 'approve' | 'reject';
   readonly stateDirectory: string;
   readonly persist?: boolean;
   readonly start?: Date;
@@ -65,7 +70,7 @@ export interface RecoveryDrillReport {
  */
 export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<RecoveryDrillReport> {
   const synth = synthesizedAor();
-  const settings = recoverySettings(synth.config);
+  const settings = { ...recoverySettings(synth.config), ...(options.approval && { approvalRequired: true }) };
   const state = await openLocalState(options.stateDirectory, { persist: options.persist ?? true });
   await state.dynamo.ensureTable(LOCAL_RUNS_TABLE);
   try {
@@ -95,6 +100,17 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
       if (operation === 'compensate') compensation = result as Record<string, unknown>;
       return result;
     };
+    // The operator, simulated: answers the approval request the real task sent (the runner hands a
+    // waitForTaskToken task's handler the callback's part: its result is what SendTaskSuccess sends).
+    const approver = async (request: unknown, task: TaskContext) => {
+      // The integration's request is the lambda:invoke Parameters; the function gets its Payload.
+      await handler((request as { Payload: unknown }).Payload, task);
+      task.clock.advance(APPROVAL_RESPONSE_MS);
+      if (options.approval === 'reject') {
+        throw new RoutingSwitchRejectedError('rejected by operator:drill-on-call: DR site not wanted yet');
+      }
+      return { approvedBy: 'operator:drill-on-call', approvedAt: new Date(task.clock.now()).toISOString() };
+    };
     const routedTarget = () =>
       platform.route53Record(settings.routing.hostedZoneId, settings.routing.recordName)?.value;
     const routingBefore = routedTarget();
@@ -108,7 +124,10 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
     const run = await runWorkflow({
       definition: synth.disasterRecovery.definition,
       input: request,
-      taskHandlers: { [synth.disasterRecovery.functionArn(fn)]: handler },
+      taskHandlers: {
+        [synth.disasterRecovery.functionArn(fn)]: handler,
+        'Wait for routing approval': approver,
+      },
       clock,
       context: {
         Execution: {
@@ -136,7 +155,7 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
         status: step.status,
         startedAtMs: step.startedAt - start.getTime(),
         durationMs: step.durationMs,
-        ...(step.error && { error: `${step.error.error}: ${step.error.cause}` }),
+        ...(step.error && { error: `${step.error.error}: ${lambdaErrorMessage(step.error.cause)}` }),
       })),
       transitions: run.transitions,
       durationMs: run.durationMs,

@@ -252,19 +252,36 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
     'finish',
   ).next(new sfn.Succeed(scope, 'Recovered'));
 
+  switchRouting.next(
+    pollUntil(
+      b,
+      'routing change',
+      checkRouting,
+      '$.routing',
+      sfn.Condition.booleanEquals('$.routing.inSync', true),
+      finish,
+    ),
+  );
+  // The optional gate: the task token goes to the run's record and the ops channel; an operator's
+  // `aor dr approve|reject` completes it. A rejection (or no answer in time) compensates.
+  const approval = new tasks.LambdaInvoke(scope, 'Wait for routing approval', {
+    lambdaFunction: fn,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      operation: 'request-approval',
+      'run.$': '$.run',
+      taskToken: sfn.JsonPath.taskToken,
+    }),
+    resultPath: '$.approval',
+    taskTimeout: sfn.Timeout.duration(Duration.hours(4)),
+  });
+  catchInto(b, approval, 'switch-routing');
   const routing = new sfn.Choice(scope, 'Switch routing?')
     .when(
       sfn.Condition.booleanEquals('$.run.plan.switchesRouting', true),
-      switchRouting.next(
-        pollUntil(
-          b,
-          'routing change',
-          checkRouting,
-          '$.routing',
-          sfn.Condition.booleanEquals('$.routing.inSync', true),
-          finish,
-        ),
-      ),
+      new sfn.Choice(scope, 'Approval required?')
+        .when(sfn.Condition.booleanEquals('$.run.plan.requiresApproval', true), approval.next(switchRouting))
+        .otherwise(switchRouting),
     )
     .otherwise(finish);
   const validation = validateRecovery.next(routing);

@@ -89,6 +89,20 @@ describe('disaster recovery, the synthesized state machine run locally', () => {
     expect(report.ledger.verified).toBe(true);
   });
 
+  it.each([
+    ['approved', 'approve', 'SUCCEEDED', DR],
+    ['rejected', 'reject', 'FAILED', PRIMARY],
+  ] as const)('holds the routing switch for an operator: %s', async (_case, approval, status, routedTo) => {
+    const report = await drill({ dryRun: false, approval });
+    expect(report.status).toBe(status);
+    expect(report.steps.map((s) => s.state)).toContain('Wait for routing approval');
+    expect(report.routing.after).toBe(routedTo);
+    if (approval === 'reject') {
+      expect(report.error?.error).toBe('RoutingSwitchRejectedError');
+      expect(report.run?.failedStep).toBe('switch-routing');
+    }
+  });
+
   it('refuses an invalid request before doing anything', async () => {
     const report = await drill({ dryRun: true, backupDate: '2026-02-30' });
     expect(report.status).toBe('FAILED');

@@ -3,6 +3,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClusterOperations } from '../../core/operations/cluster';
@@ -16,6 +17,7 @@ import { requiredEnv } from './environment';
 import { RdsDatabaseRecovery } from './rds-database-recovery';
 import { Route53TrafficRouting } from './route53-traffic-routing';
 import { S3BackupCatalog } from './s3-backup-catalog';
+import { SnsNotifier } from './sns-notifier';
 import { StsSiteIdentity } from './sts-site-identity';
 
 export function recoverySettingsFromEnvironment(): RecoverySettings {
@@ -49,6 +51,7 @@ export async function awsRecoveryPorts(): Promise<RecoveryPorts> {
       requiredEnv('RUNS_TABLE_NAME'),
     ),
     trail: awsLedgerAppender(),
+    notifier: new SnsNotifier(new SNSClient({}), { 'ops-team': requiredEnv('OPS_TOPIC_ARN') }),
     clock: () => new Date(),
   };
 }

@@ -99,6 +99,26 @@ export class DynamoDbRecoveryRunStore implements RecoveryRunStore {
     );
   }
 
+  async putApprovalToken(runId: string, taskToken: string, requestedAt: string): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `RUN#${runId}`, sk: 'APPROVAL', taskToken, requestedAt },
+      }),
+    );
+  }
+
+  async approvalToken(runId: string): Promise<string | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `RUN#${runId}`, sk: 'APPROVAL' },
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.taskToken === undefined ? undefined : String(Item.taskToken);
+  }
+
   async readSteps(runId: string): Promise<RecoveryStepRecord[]> {
     const steps: RecoveryStepRecord[] = [];
     let startKey: Record<string, unknown> | undefined;

@@ -6,6 +6,8 @@
 import type { AuditRecord } from '../ledger/audit-record';
 import type { AuditTrail } from '../ledger/ledger';
 import type { ClusterOperations, KubernetesManifest, WorkloadRef } from '../operations/cluster';
+import type { Notifier } from '../operations/ports';
+import { lambdaErrorMessage } from '../../shared/lambda-error';
 import type {
   BackupCatalog,
   BackupLocation,
@@ -49,16 +51,6 @@ export class RecoveryValidationFailedError extends Error {
   override name = 'RecoveryValidationFailedError';
 }
 
-/** A Lambda task's Catch cause is the runtime's JSON (`errorType`, `errorMessage`, `trace`): keep the message. */
-function causeMessage(cause: string): string {
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
-  } catch {
-    return cause;
-  }
-}
-
 export interface RecoveryPorts {
   readonly cluster: ClusterOperations;
   readonly recovery: DatabaseRecovery;
@@ -67,6 +59,8 @@ export interface RecoveryPorts {
   readonly identity: SiteIdentity;
   readonly runs: RecoveryRunStore;
   readonly trail: AuditTrail;
+  /** The DR region's own channels (the primary region's may be down): approval requests go to ops. */
+  readonly notifier: Notifier;
   readonly clock: () => Date;
 }
 
@@ -314,6 +308,35 @@ export class RecoveryService {
     return this.step(run, 'validate-recovery', () => checks(run, site));
   }
 
+  /**
+   * Holds the routing switch for an operator: keeps the workflow's task token with the run and
+   * asks the ops channel to approve or reject it. The workflow waits until one of them does.
+   */
+  async requestApproval(run: RecoveryRunState, taskToken: string) {
+    const requestedAt = this.ports.clock().toISOString();
+    await this.ports.runs.putApprovalToken(run.runId, taskToken, requestedAt);
+    const { recordName, drTarget } = this.settings.routing;
+    const messageId = await this.ports.notifier.publish('ops-team', {
+      subject: `[DR] ${run.runId} awaits approval to switch ${recordName}`,
+      message: [
+        `Disaster recovery run ${run.runId} has restored and validated the DR site.`,
+        `It will switch ${recordName} to ${drTarget} once approved.`,
+        '',
+        `Approve: aor dr approve ${run.runId} --stack AorDisasterRecovery`,
+        `Reject:  aor dr reject ${run.runId} --stack AorDisasterRecovery --reason "<why>"`,
+      ].join('\n'),
+      attributes: { runId: run.runId, kind: 'dr-approval' },
+    });
+    await this.record(
+      run,
+      'recovery.approval-requested',
+      'info',
+      { record: recordName, target: drTarget },
+      { messageId },
+    );
+    return { requestedAt, messageId };
+  }
+
   /** The seed's update_routing: Route 53 UPSERT to the DR target; INSYNC is awaited by polling. */
   async switchRouting(run: RecoveryRunState) {
     const { routing } = this.settings;
@@ -359,9 +382,10 @@ export class RecoveryService {
     site: SiteValidation,
     restores: { database?: string; blockchain?: string },
   ): Promise<RecoveryMeasurement & { steps: RecoveryStepRecord[]; cleanedUp: CleanUp | null }> {
+    // The recovery is done when its last step is: a drill's clean-up afterwards is not part of it.
+    const finishedAt = this.ports.clock().toISOString();
     // A drill leaves nothing behind in the DR site.
     const cleanedUp = run.request.dryRun ? await this.cleanUp(run) : null;
-    const finishedAt = this.ports.clock().toISOString();
     const measurement = measureRecovery({
       startedAt: run.startedAt,
       finishedAt,
@@ -416,7 +440,7 @@ export class RecoveryService {
       startedAt: run.startedAt,
       finishedAt,
       failedStep,
-      error: `${error.Error}: ${causeMessage(error.Cause)}`.slice(0, 2000),
+      error: `${error.Error}: ${lambdaErrorMessage(error.Cause)}`.slice(0, 2000),
     });
     await this.record(
       run,

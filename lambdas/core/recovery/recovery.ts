@@ -22,6 +22,11 @@ export class RecoveryAlreadyRunningError extends Error {
   override name = 'RecoveryAlreadyRunningError';
 }
 
+/** An operator refused the routing switch: the run compensates and fails. */
+export class RoutingSwitchRejectedError extends Error {
+  override name = 'RoutingSwitchRejectedError';
+}
+
 const isoDay = /^\d{4}-\d{2}-\d{2}$/;
 
 export const recoveryRequestSchema = z.strictObject({
@@ -74,6 +79,7 @@ export interface RecoverySettings {
   };
   readonly objectives: { readonly rtoSeconds: number; readonly rpoSeconds: number };
   readonly lockTtlSeconds: number;
+  readonly approvalRequired: boolean;
 }
 
 export function parseRecoveryRequest(
@@ -108,6 +114,8 @@ export interface RecoveryPlan {
   readonly restoresData: boolean;
   readonly restoresApplications: boolean;
   readonly switchesRouting: boolean;
+  /** The routing switch waits for an operator's approval. */
+  readonly requiresApproval: boolean;
   readonly database: DatabaseRef;
   readonly namespace: string;
   readonly volumeClaim: string;
@@ -131,6 +139,7 @@ export function recoveryPlan(
     restoresApplications: request.recoveryType !== 'data-only',
     // A drill never touches production routing.
     switchesRouting: !request.dryRun,
+    requiresApproval: settings.approvalRequired && !request.dryRun,
     database: { ...settings.targetDatabase, identifier: `${settings.targetDatabase.identifier}${suffix}` },
     namespace: `${settings.namespace}${suffix}`,
     volumeClaim: `blockchain-data-restore${suffix}`,

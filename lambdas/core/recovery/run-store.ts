@@ -40,4 +40,7 @@ export interface RecoveryRunStore {
   getRun(runId: string): Promise<RecoveryRunRecord | undefined>;
   recordStep(runId: string, step: RecoveryStepRecord): Promise<void>;
   readSteps(runId: string): Promise<RecoveryStepRecord[]>;
+  /** The task token the run waits on for its routing approval. */
+  putApprovalToken(runId: string, taskToken: string, requestedAt: string): Promise<void>;
+  approvalToken(runId: string): Promise<string | undefined>;
 }

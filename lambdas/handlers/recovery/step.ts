@@ -47,6 +47,7 @@ const stepInput = z.discriminatedUnion('operation', [
     lastPollSeconds: poll,
   }),
   z.strictObject({ operation: z.literal('validate-recovery'), run, site }),
+  z.strictObject({ operation: z.literal('request-approval'), run, taskToken: z.string().min(1) }),
   z.strictObject({ operation: z.literal('switch-routing'), run }),
   z.strictObject({
     operation: z.literal('check-routing'),
@@ -97,6 +98,8 @@ export function createRecoveryStepHandler(
         return recovery.checkApplications(input.run, input.appliedAt, input.lastPollSeconds);
       case 'validate-recovery':
         return recovery.validateRecovery(input.run, input.site, validate);
+      case 'request-approval':
+        return recovery.requestApproval(input.run, input.taskToken);
       case 'switch-routing':
         return recovery.switchRouting(input.run);
       case 'check-routing':
