@@ -1,11 +1,9 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RecoverySettings } from '../../lambdas/core/recovery/recovery';
@@ -13,6 +11,7 @@ import { buildDisasterRecoveryDefinition } from '../../state-machines/disaster-r
 import { acknowledgeFindings } from '../compliance';
 import type { AorConfig } from '../config';
 import { AorFunction } from './aor-function';
+import { AorStateMachine } from './aor-state-machine';
 import { grantLedgerAppend, LEDGER_TABLE_NAME, ledgerTableArn } from './audit-ledger';
 import { grantDataKeyUse } from './customer-key';
 import type { TaskNetwork } from './task-network';
@@ -40,7 +39,6 @@ export class DisasterRecoveryWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: DisasterRecoveryWorkflowProps) {
     super(scope, id);
     const { config } = props;
-    const stack = Stack.of(this);
     this.step = new AorFunction(this, 'Step', {
       entry: 'lambdas/handlers/recovery/step.ts',
       description: 'Runs one step of a disaster recovery run in the DR region',
@@ -61,30 +59,15 @@ export class DisasterRecoveryWorkflow extends Construct {
     });
     this.grant(props);
 
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      retention: config.logRetentionDays,
-      encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    this.stateMachine = new AorStateMachine(this, 'Workflow', {
       stateMachineName: RECOVERY_STATE_MACHINE_NAME,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        buildDisasterRecoveryDefinition(this, this.step.function),
-      ),
-      stateMachineType: sfn.StateMachineType.STANDARD,
+      definition: buildDisasterRecoveryDefinition(this, this.step.function),
+      encryptionKey: props.encryptionKey,
+      logRetention: config.logRetentionDays,
+      // A 25-minute restore, the rollout, validation and an operator's approval (4 hours at most).
       timeout: Duration.hours(6),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
-    });
-    acknowledgeFindings(this.stateMachine, {
-      'NIST.800.53.R5-IAMNoInlinePolicy':
-        'The state machine role gets a policy generated for exactly its one function and its log delivery.',
-      'AwsSolutions-IAM5[Resource::*]':
-        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing do not support resource-level permissions.',
-      [`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.step.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`]:
-        "The state machine may invoke its function and that function's versions and aliases (ARN:*), nothing else.",
-    });
+      functions: [this.step],
+    }).stateMachine;
   }
 
   private grant(props: DisasterRecoveryWorkflowProps): void {

@@ -1,12 +1,10 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,6 +14,7 @@ import { buildIncidentResponseDefinition } from '../../state-machines/incident-r
 import { acknowledgeFindings } from '../compliance';
 import type { AorConfig } from '../config';
 import { AorFunction } from './aor-function';
+import { AorStateMachine } from './aor-state-machine';
 import { grantLedgerAppend, LEDGER_TABLE_NAME } from './audit-ledger';
 import { grantDataKeyUse } from './customer-key';
 import type { NotificationChannels } from './notification-channels';
@@ -113,41 +112,20 @@ export class IncidentResponseWorkflow extends Construct {
     for (const topic of props.channels.topics.values()) grantPublish(topic, this.functions.notify);
     this.grantActions(this.functions.action, props);
 
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      retention: config.logRetentionDays,
-      encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    this.stateMachine = new AorStateMachine(this, 'Workflow', {
       stateMachineName: INCIDENT_STATE_MACHINE_NAME,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        buildIncidentResponseDefinition(this, {
-          intake: this.functions.intake.function,
-          notify: this.functions.notify.function,
-          action: this.functions.action.function,
-          status: this.functions.status.function,
-        }),
-      ),
-      stateMachineType: sfn.StateMachineType.STANDARD,
+      definition: buildIncidentResponseDefinition(this, {
+        intake: this.functions.intake.function,
+        notify: this.functions.notify.function,
+        action: this.functions.action.function,
+        status: this.functions.status.function,
+      }),
+      encryptionKey: props.encryptionKey,
+      logRetention: config.logRetentionDays,
       // Escalation waits for people: two tiers of the slowest playbook fit many times over.
       timeout: Duration.hours(24),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
-    });
-
-    acknowledgeFindings(this.stateMachine, {
-      'NIST.800.53.R5-IAMNoInlinePolicy':
-        'The state machine and its EventBridge role each get a policy generated for exactly the functions and state machine they use.',
-      'AwsSolutions-IAM5[Resource::*]':
-        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing do not support resource-level permissions.',
-      ...Object.fromEntries(
-        Object.values(this.functions).map((f) => [
-          `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(f.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-          "The task may invoke its function and that function's versions and aliases (ARN:*), nothing else.",
-        ]),
-      ),
-    });
+      functions: Object.values(this.functions),
+    }).stateMachine;
     const deadLetters = new sqs.Queue(this, 'TriggerDeadLetters', {
       encryptionMasterKey: props.encryptionKey,
       enforceSSL: true,

@@ -1,8 +1,8 @@
 import { ResourceNotFoundException } from '@aws-sdk/client-cloudwatch';
 import {
   InvalidMetricsQueryError,
-  leastSquaresSlopePerHour,
   type MetricPoint,
+  memoryTrends,
   metricsInsightsString,
 } from '../../lambdas/adapters/aws/cloudwatch-metrics-reader';
 import type { WorkloadRef } from '../../lambdas/core/operations/cluster';
@@ -133,16 +133,7 @@ export class SimulatedMetricsReader implements MetricsReader {
       const t = call.now();
       const series = this.podSeries((pod, at) => this.memoryPercent(pod, at), query, t);
       await call.spend(CLOUDWATCH_GET_METRIC_DATA_MS);
-      return series
-        .filter((pod) => pod.points.length >= 2)
-        .map((pod) => ({
-          podName: pod.label,
-          namespace: query.namespace,
-          firstPercent: pod.points[0]?.value ?? 0,
-          lastPercent: pod.points[pod.points.length - 1]?.value ?? 0,
-          slopePerHour: leastSquaresSlopePerHour(pod.points),
-        }))
-        .sort((a, b) => b.slopePerHour - a.slopePerHour);
+      return memoryTrends(series, query.namespace);
     });
   }
 

@@ -1,7 +1,5 @@
-import { QUARANTINE_LABEL } from '../../lambdas/adapters/kubernetes/cluster-operations';
+import { jobCompletion, QUARANTINE_LABEL } from '../../lambdas/adapters/kubernetes/cluster-operations';
 import {
-  JobDeadlineExceededError,
-  JobFailedError,
   KubernetesApiError,
   KubernetesInvalidError,
   KubernetesNotFoundError,
@@ -413,20 +411,7 @@ export class SimulatedClusterOperations implements ClusterOperations {
         deadlineMs,
         pollMs,
         read: () => this.jobStatus({ namespace, name }),
-        settled: (status) => {
-          if (status.state === 'failed') {
-            throw new JobFailedError(
-              `Job ${namespace}/${name} failed: ${status.message ?? 'no reason given'}`,
-              status,
-            );
-          }
-          return status.state === 'complete';
-        },
-        deadlineExceeded: (status) =>
-          new JobDeadlineExceededError(
-            `Job ${namespace}/${name} not finished after ${deadlineMs} ms (${status.active} active, ${status.failed} failed pods)`,
-            status,
-          ),
+        ...jobCompletion(namespace, name, deadlineMs),
       });
     });
   }

@@ -146,6 +146,24 @@ function mean(values: readonly number[]): number {
  * grouped and ranked server-side) and the consensus metric with a plain metric query (its exact dimensions
  * are configured, so no query language is needed).
  */
+/** Each pod's memory trend from its series, steepest first. */
+export function memoryTrends(
+  series: readonly { label: string; points: readonly MetricPoint[] }[],
+  namespace: string,
+): PodMemoryTrend[] {
+  // A trend needs two points; a pod seen once (just started, or just gone) has none yet.
+  return series
+    .filter((pod) => pod.points.length >= 2)
+    .map((pod) => ({
+      podName: pod.label,
+      namespace,
+      firstPercent: pod.points[0]?.value ?? 0,
+      lastPercent: pod.points[pod.points.length - 1]?.value ?? 0,
+      slopePerHour: leastSquaresSlopePerHour(pod.points),
+    }))
+    .sort((a, b) => b.slopePerHour - a.slopePerHour);
+}
+
 export class CloudWatchMetricsReader implements MetricsReader {
   constructor(
     private readonly client: CloudWatchClient,
@@ -191,17 +209,7 @@ export class CloudWatchMetricsReader implements MetricsReader {
   }): Promise<PodMemoryTrend[]> {
     // Past 500 pods CloudWatch truncates; ordering by peak keeps the pods most likely to be leaking.
     const series = await this.podSeries('pod_memory_utilization', query, 'ORDER BY MAX() DESC');
-    // A trend needs two points; a pod seen once (just started, or just gone) has none yet.
-    return series
-      .filter((pod) => pod.points.length >= 2)
-      .map((pod) => ({
-        podName: pod.label,
-        namespace: query.namespace,
-        firstPercent: pod.points[0]?.value ?? 0,
-        lastPercent: pod.points[pod.points.length - 1]?.value ?? 0,
-        slopePerHour: leastSquaresSlopePerHour(pod.points),
-      }))
-      .sort((a, b) => b.slopePerHour - a.slopePerHour);
+    return memoryTrends(series, query.namespace);
   }
 
   async consensusParticipation(query: {

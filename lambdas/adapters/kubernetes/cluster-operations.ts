@@ -153,6 +153,29 @@ export function statefulSetRolloutVerdict(statefulSet: V1StatefulSet): RolloutVe
 
 /** The annotation `kubectl rollout restart` sets; changing the pod template is what makes the controller roll. */
 const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+/**
+ * When a Job polled to completion is done: complete, or failed (JobFailedError), or still running
+ * at the deadline (JobDeadlineExceededError). The real and the simulated cluster both wait so.
+ */
+export function jobCompletion(namespace: string, name: string, deadlineMs: number) {
+  return {
+    settled: (status: JobStatus): boolean => {
+      if (status.state === 'failed') {
+        throw new JobFailedError(
+          `Job ${namespace}/${name} failed: ${status.message ?? 'no reason given'}`,
+          status,
+        );
+      }
+      return status.state === 'complete';
+    },
+    deadlineExceeded: (status: JobStatus): Error =>
+      new JobDeadlineExceededError(
+        `Job ${namespace}/${name} not finished after ${deadlineMs} ms (${status.active} active, ${status.failed} failed pods)`,
+        status,
+      ),
+  };
+}
+
 export const QUARANTINE_LABEL = 'aor.phoenixrooivalk.mil/quarantine';
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Names AOR as the writer in each object's managedFields, as kubectl names itself `kubectl-rollout`. */
@@ -559,20 +582,7 @@ export class KubernetesClusterOperations implements ClusterOperations {
       deadlineMs,
       pollMs,
       read: () => this.jobStatus({ namespace, name }),
-      settled: (status) => {
-        if (status.state === 'failed') {
-          throw new JobFailedError(
-            `Job ${namespace}/${name} failed: ${status.message ?? 'no reason given'}`,
-            status,
-          );
-        }
-        return status.state === 'complete';
-      },
-      deadlineExceeded: (status) =>
-        new JobDeadlineExceededError(
-          `Job ${namespace}/${name} not finished after ${deadlineMs} ms (${status.active} active, ${status.failed} failed pods)`,
-          status,
-        ),
+      ...jobCompletion(namespace, name, deadlineMs),
     });
   }
 
