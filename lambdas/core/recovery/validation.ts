@@ -4,7 +4,6 @@
  * and the restored data matches the backup's integrity manifest (a Job counts rows, or checksums,
  * against it). Each check Job exits 0 on success; its report is its last log line.
  */
-import { JobFailedError } from '../../adapters/kubernetes/errors';
 import type { ClusterOperations, KubernetesManifest } from '../operations/cluster';
 import type { BackupCatalog, DatabaseRecovery } from './ports';
 import { RECOVERY_RUN_LABEL, type RecoverySettings } from './recovery';
@@ -124,8 +123,10 @@ async function runCheck(
       pollMs: CHECK_POLL_MS,
     });
   } catch (error) {
-    if (error instanceof JobFailedError)
+    // The port's contract names its errors, as Step Functions matches them: a failed check Job.
+    if (error instanceof Error && error.name === 'JobFailedError') {
       throw new RecoveryValidationFailedError(`${check} check failed: ${error.message}`);
+    }
     throw error;
   }
 }
