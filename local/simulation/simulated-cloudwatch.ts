@@ -1,5 +1,6 @@
 import { ResourceNotFoundException } from '@aws-sdk/client-cloudwatch';
 import {
+  cpuUsage,
   InvalidMetricsQueryError,
   type MetricPoint,
   memoryTrends,
@@ -108,19 +109,7 @@ export class SimulatedMetricsReader implements MetricsReader {
       const t = call.now();
       const series = this.podSeries((pod, at) => this.cpuPercent(pod, at), query, t);
       await call.spend(CLOUDWATCH_GET_METRIC_DATA_MS);
-      return series
-        .filter((pod) => pod.points.length > 0)
-        .map((pod) => {
-          const values = pod.points.map((point) => point.value);
-          return {
-            podName: pod.label,
-            namespace: query.namespace,
-            averageCpuPercent: mean(values),
-            maximumCpuPercent: Math.max(...values),
-          };
-        })
-        .sort((a, b) => b.averageCpuPercent - a.averageCpuPercent)
-        .slice(0, query.limit);
+      return cpuUsage(series, query.namespace).slice(0, query.limit);
     });
   }
 

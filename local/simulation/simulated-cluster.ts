@@ -1,11 +1,13 @@
-import { jobCompletion, QUARANTINE_LABEL } from '../../lambdas/adapters/kubernetes/cluster-operations';
+import {
+  jobCompletion,
+  QUARANTINE_LABEL,
+  rolloutCompletion,
+} from '../../lambdas/adapters/kubernetes/cluster-operations';
 import {
   KubernetesApiError,
   KubernetesInvalidError,
   KubernetesNotFoundError,
   KubernetesTimeoutError,
-  RolloutDeadlineExceededError,
-  RolloutFailedError,
 } from '../../lambdas/adapters/kubernetes/errors';
 import type {
   ClusterOperations,
@@ -169,21 +171,11 @@ export class SimulatedClusterOperations implements ClusterOperations {
   waitForRollout(input: WorkloadRef & PollingDeadline): Promise<WorkloadStatus> {
     return this.run('waitForRollout', [input], (call) => {
       const { deadlineMs, pollMs, ...workload } = input;
-      const label = `${workload.kind} ${workload.namespace}/${workload.name}`;
       return pollUntilSettled(call, {
         deadlineMs,
         pollMs,
         read: () => this.workloadStatus(workload),
-        settled: (status) => {
-          if (status.failed)
-            throw new RolloutFailedError(`Rollout of ${label} failed: ${status.message}`, status);
-          return status.rolledOut;
-        },
-        deadlineExceeded: (status) =>
-          new RolloutDeadlineExceededError(
-            `Rollout of ${label} not finished after ${deadlineMs} ms: ${status.message}`,
-            status,
-          ),
+        ...rolloutCompletion(workload, deadlineMs),
       });
     });
   }

@@ -146,6 +146,25 @@ function mean(values: readonly number[]): number {
  * grouped and ranked server-side) and the consensus metric with a plain metric query (its exact dimensions
  * are configured, so no query language is needed).
  */
+/** Each pod's CPU use from its series, highest average first. */
+export function cpuUsage(
+  series: readonly { label: string; points: readonly MetricPoint[] }[],
+  namespace: string,
+): PodCpuUsage[] {
+  return series
+    .filter((pod) => pod.points.length > 0)
+    .map((pod) => {
+      const values = pod.points.map((point) => point.value);
+      return {
+        podName: pod.label,
+        namespace,
+        averageCpuPercent: mean(values),
+        maximumCpuPercent: Math.max(...values),
+      };
+    })
+    .sort((a, b) => b.averageCpuPercent - a.averageCpuPercent);
+}
+
 /** Each pod's memory trend from its series, steepest first. */
 export function memoryTrends(
   series: readonly { label: string; points: readonly MetricPoint[] }[],
@@ -188,18 +207,7 @@ export class CloudWatchMetricsReader implements MetricsReader {
     );
     // Container Insights reports each pod once a minute, so the highest one-minute average is the
     // highest observation of the window.
-    return series
-      .filter((pod) => pod.points.length > 0)
-      .map((pod) => {
-        const values = pod.points.map((point) => point.value);
-        return {
-          podName: pod.label,
-          namespace: query.namespace,
-          averageCpuPercent: mean(values),
-          maximumCpuPercent: Math.max(...values),
-        };
-      })
-      .sort((a, b) => b.averageCpuPercent - a.averageCpuPercent);
+    return cpuUsage(series, query.namespace);
   }
 
   async memoryTrends(query: {

@@ -154,6 +154,26 @@ export function statefulSetRolloutVerdict(statefulSet: V1StatefulSet): RolloutVe
 /** The annotation `kubectl rollout restart` sets; changing the pod template is what makes the controller roll. */
 const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 /**
+ * When a rollout is done, as `kubectl rollout status` waits for it: rolled out, or failed
+ * (RolloutFailedError), or unfinished at the deadline (RolloutDeadlineExceededError).
+ */
+export function rolloutCompletion(workload: WorkloadRef, deadlineMs: number) {
+  const label = `${workload.kind} ${workload.namespace}/${workload.name}`;
+  return {
+    settled: (status: WorkloadStatus): boolean => {
+      if (status.failed)
+        throw new RolloutFailedError(`Rollout of ${label} failed: ${status.message}`, status);
+      return status.rolledOut;
+    },
+    deadlineExceeded: (status: WorkloadStatus): Error =>
+      new RolloutDeadlineExceededError(
+        `Rollout of ${label} not finished after ${deadlineMs} ms: ${status.message}`,
+        status,
+      ),
+  };
+}
+
+/**
  * When a Job polled to completion is done: complete, or failed (JobFailedError), or still running
  * at the deadline (JobDeadlineExceededError). The real and the simulated cluster both wait so.
  */
@@ -334,21 +354,11 @@ export class KubernetesClusterOperations implements ClusterOperations {
     pollMs,
     ...workload
   }: WorkloadRef & PollingDeadline): Promise<WorkloadStatus> {
-    const label = `${workload.kind} ${workload.namespace}/${workload.name}`;
     return this.pollUntilSettled({
       deadlineMs,
       pollMs,
       read: () => this.workloadStatus(workload),
-      settled: (status) => {
-        if (status.failed)
-          throw new RolloutFailedError(`Rollout of ${label} failed: ${status.message}`, status);
-        return status.rolledOut;
-      },
-      deadlineExceeded: (status) =>
-        new RolloutDeadlineExceededError(
-          `Rollout of ${label} not finished after ${deadlineMs} ms: ${status.message}`,
-          status,
-        ),
+      ...rolloutCompletion(workload, deadlineMs),
     });
   }
 
