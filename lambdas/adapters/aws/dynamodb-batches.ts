@@ -1,4 +1,6 @@
 import {
+  QueryCommand,
+  type QueryCommandInput,
   BatchGetCommand,
   type BatchGetCommandInput,
   type BatchGetCommandOutput,
@@ -66,4 +68,20 @@ export async function batchGet(
 function backoff(attempt: number): Promise<void> {
   const ms = Math.min(2_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Every item a query matches, page after page (DynamoDB returns at most 1 MB a page), as they
+ * arrive: a caller that needs only the first few stops iterating and no further page is read.
+ */
+export async function* queryItems(
+  client: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+): AsyncGenerator<Item> {
+  let startKey: Item | undefined;
+  do {
+    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }

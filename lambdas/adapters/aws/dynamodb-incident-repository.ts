@@ -5,11 +5,11 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Incident, TimelineEvent } from '../../core/incident/incident';
+import { queryItems } from './dynamodb-batches';
 import {
   type AlarmClaim,
   type IncidentRepository,
@@ -190,20 +190,13 @@ export class DynamoDbIncidentRepository implements IncidentRepository {
 
   async readTimeline(incidentId: string): Promise<TimelineEvent[]> {
     const events: TimelineEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :timeline)',
-          ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':timeline': 'TIMELINE#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const { pk: _pk, sk: _sk, ...event } of page.Items ?? []) events.push(event as TimelineEvent);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :timeline)',
+      ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':timeline': 'TIMELINE#' },
+      ConsistentRead: true,
+    });
+    for await (const { pk: _pk, sk: _sk, ...event } of items) events.push(event as unknown as TimelineEvent);
     return events;
   }
 

@@ -10,7 +10,7 @@ import {
   type PendingAppend,
   type StoredCheckpoint,
 } from '../../core/ledger/ports';
-import { batchGet, batchPut } from './dynamodb-batches';
+import { batchGet, batchPut, queryItems } from './dynamodb-batches';
 
 /** Entries are grouped in partitions of this many, so an export reads them with few queries. */
 const ENTRIES_PER_PARTITION = 1000;
@@ -87,24 +87,20 @@ export class DynamoDbLedgerStore implements LedgerStore {
 
   async pendingAfter(cursor: string, receivedBefore: string, limit: number): Promise<PendingAppend[]> {
     const found: PendingAppend[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pending AND sk BETWEEN :from AND :to',
-          // DynamoDB rejects an empty key value; a space sorts before every pendingId.
-          ExpressionAttributeValues: { ':pending': 'PENDING', ':from': cursor || ' ', ':to': receivedBefore },
-          ConsistentRead: true,
-          Limit: limit - found.length + 1,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (item.sk !== cursor && found.length < limit) found.push(toPending(item));
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && found.length < limit);
+    const items = queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pending AND sk BETWEEN :from AND :to',
+      // DynamoDB rejects an empty key value; a space sorts before every pendingId.
+      ExpressionAttributeValues: { ':pending': 'PENDING', ':from': cursor || ' ', ':to': receivedBefore },
+      ConsistentRead: true,
+      // BETWEEN includes the cursor itself: one more than the batch.
+      Limit: limit + 1,
+    });
+    for await (const item of items) {
+      if (item.sk === cursor) continue;
+      found.push(toPending(item));
+      if (found.length === limit) break;
+    }
     return found;
   }
 
@@ -169,24 +165,17 @@ export class DynamoDbLedgerStore implements LedgerStore {
     const firstPartition = Math.floor(fromIndex / ENTRIES_PER_PARTITION);
     const lastPartition = Math.floor((toIndexExclusive - 1) / ENTRIES_PER_PARTITION);
     for (let partition = firstPartition; partition <= lastPartition; partition++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :partition AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: {
-              ':partition': `ENTRIES#${partition}`,
-              ':from': pad(fromIndex),
-              ':to': pad(toIndexExclusive - 1),
-            },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) entries.push(toIntegrated(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const items = queryItems(this.client, {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :partition AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':partition': `ENTRIES#${partition}`,
+          ':from': pad(fromIndex),
+          ':to': pad(toIndexExclusive - 1),
+        },
+        ConsistentRead: true,
+      });
+      for await (const item of items) entries.push(toIntegrated(item));
     }
     return entries;
   }
@@ -231,22 +220,14 @@ export class DynamoDbLedgerStore implements LedgerStore {
 
   async readCheckpoints(): Promise<StoredCheckpoint[]> {
     const checkpoints: StoredCheckpoint[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :checkpoint',
-          ExpressionAttributeValues: { ':checkpoint': 'CHECKPOINT' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        checkpoints.push({ treeSize: Number(item.treeSize), note: String(item.note) });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :checkpoint',
+      ExpressionAttributeValues: { ':checkpoint': 'CHECKPOINT' },
+      ConsistentRead: true,
+    });
+    for await (const item of items)
+      checkpoints.push({ treeSize: Number(item.treeSize), note: String(item.note) });
     return checkpoints;
   }
 }

@@ -1,17 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   LockHolder,
   RecoveryRunRecord,
   RecoveryRunStore,
   RecoveryStepRecord,
 } from '../../core/recovery/run-store';
+import { queryItems } from './dynamodb-batches';
 
 const LOCK_KEY = { pk: 'LOCK', sk: 'LOCK' };
 
@@ -121,20 +116,14 @@ export class DynamoDbRecoveryRunStore implements RecoveryRunStore {
 
   async readSteps(runId: string): Promise<RecoveryStepRecord[]> {
     const steps: RecoveryStepRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :step)',
-          ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':step': 'STEP#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const { pk: _pk, sk: _sk, ...step } of page.Items ?? []) steps.push(step as RecoveryStepRecord);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :step)',
+      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':step': 'STEP#' },
+      ConsistentRead: true,
+    });
+    for await (const { pk: _pk, sk: _sk, ...step } of items)
+      steps.push(step as unknown as RecoveryStepRecord);
     return steps;
   }
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbIncidentRepository } from '../../../lambdas/adapters/aws/dynamodb-incident-repository';
 import { MemoryLedgerStore } from '../../../lambdas/adapters/local/memory-ledger-store';
 import { parseAlarmSignal } from '../../../lambdas/core/incident/alarm-signal';
@@ -10,23 +10,15 @@ import {
   IncidentService,
 } from '../../../lambdas/core/incident/incident-service';
 import { SequencedLedger } from '../../../lambdas/core/ledger/ledger';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../../local/dynamodb/embedded-dynamodb';
 import { alarmStateChangeEvent } from '../../../local/harness/alarm-events';
+import { useEmbeddedDynamoDb } from '../../support/embedded-dynamodb';
 import { TEST_ORIGIN, testSigner } from '../../support/ledger-fixtures';
 
-let dynamo: EmbeddedDynamoDb;
-let tables = 0;
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamoDb();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+const dynamo = useEmbeddedDynamoDb();
 
 async function setUp(start = Date.parse('2026-11-23T04:00:00.000Z')) {
-  const tableName = `incidents-${++tables}`;
-  await dynamo.createTable(tableName);
-  const repository = new DynamoDbIncidentRepository(dynamo.documentClient, tableName);
+  const tableName = await dynamo.freshTable('incidents');
+  const repository = new DynamoDbIncidentRepository(dynamo.client().documentClient, tableName);
   const ledger = new SequencedLedger({
     store: new MemoryLedgerStore(),
     signer: testSigner().signer,

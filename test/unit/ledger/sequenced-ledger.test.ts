@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbLedgerStore } from '../../../lambdas/adapters/aws/dynamodb-ledger-store';
 import { MemoryLedgerStore } from '../../../lambdas/adapters/local/memory-ledger-store';
 import { InvalidAuditRecordError } from '../../../lambdas/core/ledger/audit-record';
@@ -12,7 +12,6 @@ import { leafHash, verifyConsistency, verifyInclusion } from '../../../lambdas/c
 import { LedgerHeadConflictError, type LedgerStore } from '../../../lambdas/core/ledger/ports';
 import { openCheckpoint } from '../../../lambdas/core/ledger/signed-note';
 import { countingSigner } from '../../../local/bench/ledger-bench';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../../local/dynamodb/embedded-dynamodb';
 import {
   auditRecord,
   crashingStore,
@@ -21,25 +20,16 @@ import {
   TEST_ORIGIN,
   testSigner,
 } from '../../support/ledger-fixtures';
+import { useEmbeddedDynamoDb } from '../../support/embedded-dynamodb';
 
-let dynamo: EmbeddedDynamoDb;
-let tables = 0;
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamoDb();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+const dynamo = useEmbeddedDynamoDb();
 
 const stores: [string, () => Promise<LedgerStore>][] = [
   ['in memory', async () => new MemoryLedgerStore()],
   [
     'on DynamoDB (dynalite)',
     async () => {
-      const tableName = `ledger-${++tables}`;
-      await dynamo.createTable(tableName);
-      return new DynamoDbLedgerStore(dynamo.documentClient, tableName);
+      return new DynamoDbLedgerStore(dynamo.client().documentClient, await dynamo.freshTable('ledger'));
     },
   ],
 ];
