@@ -25,6 +25,15 @@ export function workflowActor(task: WorkflowTask): Actor {
  * the same invocation (a lost response) keeps its key and is recorded once.
  */
 export function taskKey(task: WorkflowTask, requestId: string, ...parts: string[]): string {
+  return stepKey(task, ...parts, requestId);
+}
+
+/**
+ * A ledger idempotency key for what a state does once per execution, however often Step Functions
+ * retries it (an action that succeeded, a channel that was paged): a retry finds it and does not
+ * do it again.
+ */
+export function stepKey(task: WorkflowTask, ...parts: string[]): string {
   const execution = task.execution.split(':').at(-1) ?? task.execution;
-  return [execution, task.state.replaceAll(' ', '_'), ...parts, requestId].join('/');
+  return [execution, task.state.replaceAll(' ', '_'), ...parts].join('/');
 }

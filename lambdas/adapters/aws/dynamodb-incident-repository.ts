@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -9,12 +8,16 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Incident, TimelineEvent } from '../../core/incident/incident';
-import { queryItems } from './dynamodb-batches';
 import {
   type AlarmClaim,
   type IncidentRepository,
   IncidentVersionConflictError,
+  type RecordedEvent,
 } from '../../core/incident/ports';
+import type { AuditRecord } from '../../core/ledger/audit-record';
+import type { UnsettledEntry } from '../../core/ledger/owed-records';
+import { queryItems } from './dynamodb-batches';
+import { markAppended, putIfAbsent, putOnce } from './dynamodb-write-once';
 
 /**
  * The incidents table:
@@ -22,7 +25,7 @@ import {
  * | pk | sk | what |
  * |---|---|---|
  * | `INCIDENT#<id>` | `META` | the incident (version-checked writes) |
- * | `INCIDENT#<id>` | `TIMELINE#<at>#<uuid>` | its timeline, in time order |
+ * | `INCIDENT#<id>` | `TIMELINE#<idempotency key>` | an event of its timeline and the audit record it owes, written once |
  * | `ALARM#<alarm name>` | `CLAIM` | the alarm's claim while its incident is active |
  * | `COUNTER#<YYYY-MM-DD>` | `COUNTER` | the day's incident counter |
  */
@@ -44,7 +47,9 @@ export class DynamoDbIncidentRepository implements IncidentRepository {
     at: string,
   ): Promise<{ won: boolean; claim: AlarmClaim }> {
     const claim: AlarmClaim = { alarmName, claimedBy: claimant, claimedAt: at };
-    if (await this.putIfAbsent({ ...keys.claim(alarmName), ...claim })) return { won: true, claim };
+    if (await putIfAbsent(this.client, this.tableName, { ...keys.claim(alarmName), ...claim })) {
+      return { won: true, claim };
+    }
     const existing = await this.readClaim(alarmName);
     // Released between our put and our read: try once more.
     return existing ? { won: false, claim: existing } : this.claimAlarm(alarmName, claimant, at);
@@ -129,7 +134,7 @@ export class DynamoDbIncidentRepository implements IncidentRepository {
   }
 
   async createIncident(incident: Incident): Promise<boolean> {
-    return this.putIfAbsent({ ...keys.incident(incident.id), ...incident });
+    return putIfAbsent(this.client, this.tableName, { ...keys.incident(incident.id), ...incident });
   }
 
   async getIncident(id: string): Promise<Incident | undefined> {
@@ -173,31 +178,69 @@ export class DynamoDbIncidentRepository implements IncidentRepository {
     return toIncident(Attributes ?? {});
   }
 
-  async appendTimeline(incidentId: string, event: TimelineEvent): Promise<void> {
-    await this.client.send(
-      new PutCommand({
+  async putEventOnce(
+    incidentId: string,
+    idempotencyKey: string,
+    recorded: RecordedEvent,
+  ): Promise<RecordedEvent> {
+    const stored = await putOnce(this.client, this.tableName, {
+      ...eventKey(incidentId, idempotencyKey),
+      ...recorded.event,
+      // As JSON text: the ledger gets back the very bytes it was first given, whatever DynamoDB
+      // would make of nested maps and numbers.
+      record: JSON.stringify(recorded.record),
+      // Events of one millisecond keep the order this process first stored them in.
+      storedOrder: process.hrtime.bigint().toString().padStart(20, '0'),
+    });
+    return toRecordedEvent(stored);
+  }
+
+  async getEvent(incidentId: string, idempotencyKey: string): Promise<RecordedEvent | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
         TableName: this.tableName,
-        // Events of one millisecond keep the order this process wrote them in (hrtime), and never
-        // collide with another writer's (uuid).
-        Item: {
-          pk: `INCIDENT#${incidentId}`,
-          sk: `TIMELINE#${event.at}#${process.hrtime.bigint().toString().padStart(20, '0')}#${randomUUID()}`,
-          ...event,
-        },
+        Key: eventKey(incidentId, idempotencyKey),
+        ConsistentRead: true,
       }),
     );
+    return Item && toRecordedEvent(Item);
+  }
+
+  async markEventAppended(incidentId: string, idempotencyKey: string): Promise<void> {
+    await markAppended(this.client, this.tableName, eventKey(incidentId, idempotencyKey));
+  }
+
+  async unappendedEvents(incidentId: string): Promise<UnsettledEntry<RecordedEvent>[]> {
+    const unsettled: UnsettledEntry<RecordedEvent>[] = [];
+    for await (const item of queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :timeline)',
+      FilterExpression: 'attribute_exists(#record) AND attribute_not_exists(appended)',
+      ExpressionAttributeNames: { '#record': 'record' },
+      ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':timeline': TIMELINE_PREFIX },
+      ConsistentRead: true,
+    })) {
+      unsettled.push({
+        idempotencyKey: String(item.sk).slice(TIMELINE_PREFIX.length),
+        entry: toRecordedEvent(item),
+      });
+    }
+    return unsettled;
   }
 
   async readTimeline(incidentId: string): Promise<TimelineEvent[]> {
-    const events: TimelineEvent[] = [];
-    const items = queryItems(this.client, {
+    const items: Record<string, unknown>[] = [];
+    for await (const item of queryItems(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :timeline)',
-      ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':timeline': 'TIMELINE#' },
+      ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':timeline': TIMELINE_PREFIX },
       ConsistentRead: true,
-    });
-    for await (const { pk: _pk, sk: _sk, ...event } of items) events.push(event as unknown as TimelineEvent);
-    return events;
+    })) {
+      items.push(item);
+    }
+    // Keyed by idempotency key, the items come back in key order; the timeline is in time order.
+    const order = (item: Record<string, unknown>) => `${String(item.at)}#${String(item.storedOrder ?? '')}`;
+    return items.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)).map(toEvent);
   }
 
   async listIncidents(): Promise<Incident[]> {
@@ -220,22 +263,28 @@ export class DynamoDbIncidentRepository implements IncidentRepository {
     } while (startKey);
     return incidents.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   }
+}
 
-  private async putIfAbsent(item: Record<string, unknown>): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
+const TIMELINE_PREFIX = 'TIMELINE#';
+
+function eventKey(incidentId: string, idempotencyKey: string) {
+  return { pk: `INCIDENT#${incidentId}`, sk: `${TIMELINE_PREFIX}${idempotencyKey}` };
+}
+
+function toEvent(item: Record<string, unknown>): TimelineEvent {
+  const {
+    pk: _pk,
+    sk: _sk,
+    record: _record,
+    storedOrder: _storedOrder,
+    appended: _appended,
+    ...event
+  } = item;
+  return event as unknown as TimelineEvent;
+}
+
+function toRecordedEvent(item: Record<string, unknown>): RecordedEvent {
+  return { event: toEvent(item), record: JSON.parse(String(item.record)) as AuditRecord };
 }
 
 function toIncident(item: Record<string, unknown>): Incident {

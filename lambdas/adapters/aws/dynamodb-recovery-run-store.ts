@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { OwedEntry } from '../../core/ledger/owed-records';
 import type {
   LockHolder,
   RecoveryRunRecord,
@@ -7,12 +8,14 @@ import type {
   RecoveryStepRecord,
 } from '../../core/recovery/run-store';
 import { queryItems } from './dynamodb-batches';
+import { markAppended, putOnce } from './dynamodb-write-once';
 
 const LOCK_KEY = { pk: 'LOCK', sk: 'LOCK' };
 
 /**
  * The recovery runs table: `LOCK/LOCK` (the one-run-at-a-time lock, with a TTL attribute so
- * DynamoDB also removes a dead run's lock), `RUN#<id>/META` and `RUN#<id>/STEP#<start>#<step>`.
+ * DynamoDB also removes a dead run's lock), `RUN#<id>/META`, `RUN#<id>/STEP#<start>#<step>` and
+ * `RUN#<id>/RECORD#<idempotency key>` (what a step owes the ledger, written once).
  */
 export class DynamoDbRecoveryRunStore implements RecoveryRunStore {
   constructor(
@@ -44,6 +47,7 @@ export class DynamoDbRecoveryRunStore implements RecoveryRunStore {
         acquired: false,
         holder: {
           runId: String(Item?.runId),
+          ...(Item?.execution !== undefined && { execution: String(Item.execution) }),
           acquiredAt: String(Item?.acquiredAt),
           expiresAt: String(Item?.expiresAt),
         },
@@ -92,6 +96,24 @@ export class DynamoDbRecoveryRunStore implements RecoveryRunStore {
         Item: { pk: `RUN#${runId}`, sk: `STEP#${step.startedAt}#${step.step}`, ...step },
       }),
     );
+  }
+
+  async putRecordOnce<Entry extends OwedEntry>(
+    runId: string,
+    idempotencyKey: string,
+    entry: Entry,
+  ): Promise<Entry> {
+    const stored = await putOnce(this.client, this.tableName, {
+      pk: `RUN#${runId}`,
+      sk: `RECORD#${idempotencyKey}`,
+      // As JSON text: the ledger gets back the very bytes it was first given.
+      entry: JSON.stringify(entry),
+    });
+    return JSON.parse(String(stored.entry)) as Entry;
+  }
+
+  async markRecordAppended(runId: string, idempotencyKey: string): Promise<void> {
+    await markAppended(this.client, this.tableName, { pk: `RUN#${runId}`, sk: `RECORD#${idempotencyKey}` });
   }
 
   async putApprovalToken(runId: string, taskToken: string, requestedAt: string): Promise<void> {

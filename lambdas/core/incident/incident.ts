@@ -35,6 +35,18 @@ export interface Incident {
   readonly repeatCount: number;
   /** Optimistic-concurrency version: every save must name the version it read. */
   readonly version: number;
+  /** The last change made through the lifecycle: what a retry of that change records again. */
+  readonly lastStatusChange?: StatusChange;
+}
+
+export interface StatusChange {
+  readonly from: IncidentStatus;
+  readonly to: IncidentStatus;
+  readonly at: string;
+  /** The version the change produced: it tells this change from any other to the same status. */
+  readonly version: number;
+  /** Who made it: a principal, or a workflow's execution and state. */
+  readonly by: string;
 }
 
 export interface TimelineEvent {
@@ -133,6 +145,9 @@ export function acknowledge(incident: Incident, by: string, at: Date): Incident 
     : acknowledged;
 }
 
+/** The statuses of an incident still being worked on. */
+export const ACTIVE_STATUSES: readonly IncidentStatus[] = ['open', 'investigating', 'mitigating'];
+
 export function isActive(incident: Incident): boolean {
-  return incident.status !== 'resolved' && incident.status !== 'closed';
+  return ACTIVE_STATUSES.includes(incident.status);
 }

@@ -1,3 +1,4 @@
+import type { OwedEntry, UnsettledEntry } from '../ledger/owed-records';
 import type { Incident, TimelineEvent } from './incident';
 
 /**
@@ -11,6 +12,11 @@ export interface AlarmClaim {
   readonly claimedAt: string;
   /** Set once the claimant has allocated the incident id. */
   readonly incidentId?: string;
+}
+
+/** An event of an incident as it is owed to the ledger: its timeline entry and its audit record. */
+export interface RecordedEvent extends OwedEntry {
+  readonly event: TimelineEvent;
 }
 
 export class IncidentVersionConflictError extends Error {
@@ -36,7 +42,19 @@ export interface IncidentRepository {
   saveIncident(incident: Incident): Promise<void>;
   /** Counts a repeat of the alarm atomically (no read-modify-write: repeats arrive in bursts). */
   incrementRepeats(incidentId: string, at: string): Promise<Incident>;
-  appendTimeline(incidentId: string, event: TimelineEvent): Promise<void>;
+  /**
+   * Adds an event to the incident's timeline, with the audit record it owes, unless an earlier
+   * attempt stored one under this idempotency key; returns the stored one either way. Written once,
+   * so the timeline shows each event once however often a step is retried.
+   */
+  putEventOnce(incidentId: string, idempotencyKey: string, recorded: RecordedEvent): Promise<RecordedEvent>;
+  /** The event stored under the key, if an earlier attempt stored it. */
+  getEvent(incidentId: string, idempotencyKey: string): Promise<RecordedEvent | undefined>;
+  /** Notes that the ledger holds the event's record. */
+  markEventAppended(incidentId: string, idempotencyKey: string): Promise<void>;
+  /** Stored events whose records are not known to be in the ledger, in key order. */
+  unappendedEvents(incidentId: string): Promise<UnsettledEntry<RecordedEvent>[]>;
+  /** The timeline in time order (events of one millisecond in the order they were first stored). */
   readTimeline(incidentId: string): Promise<TimelineEvent[]>;
   /** Every incident, newest first. */
   listIncidents(): Promise<Incident[]>;

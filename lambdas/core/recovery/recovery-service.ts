@@ -1,10 +1,13 @@
 /**
  * The steps of a disaster recovery run, each done for real through the ports and each recorded
  * (run table and audit ledger) with its duration. The state machine sequences them; failures are
- * named errors its Catch turns into compensation.
+ * named errors its Catch turns into compensation. What a step owes the ledger is recorded once per
+ * run however often the step is retried: every action happens at most once in a run, so
+ * `<runId>/<action>` names it, and a retry appends the entry its first attempt stored.
  */
 import type { AuditRecord } from '../ledger/audit-record';
 import type { AuditTrail } from '../ledger/ledger';
+import { appendOwedRecord, type OwedEntry } from '../ledger/owed-records';
 import type { ClusterOperations, KubernetesManifest, WorkloadRef } from '../operations/cluster';
 import type { Notifier } from '../operations/ports';
 import { lambdaErrorMessage } from '../../shared/lambda-error';
@@ -30,7 +33,7 @@ import {
   recoveryRunId,
   type RecoverySettings,
 } from './recovery';
-import type { RecoveryRunStore, RecoveryStepRecord } from './run-store';
+import type { LockHolder, RecoveryRunStore, RecoveryStepRecord } from './run-store';
 
 export class DrSiteNotReadyError extends Error {
   override name = 'DrSiteNotReadyError';
@@ -91,33 +94,36 @@ export class RecoveryService {
     private readonly settings: RecoverySettings,
   ) {}
 
-  /** Validates the request and takes the one-run-at-a-time lock; a second start is refused. */
+  /**
+   * Validates the request and takes the one-run-at-a-time lock; a second start is refused. A
+   * retry of this execution's start finds the lock its first attempt took and carries on with
+   * that run, its id and start time, so the run's start is recorded once.
+   */
   async begin(input: unknown, execution: string): Promise<RecoveryRunState> {
     const now = this.ports.clock();
     const request = parseRecoveryRequest(input, this.settings, now);
-    const runId = recoveryRunId(now, execution.split(':').at(-1) ?? execution);
-    const lock = await this.ports.runs.acquireLock(
-      {
-        runId,
-        acquiredAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + this.settings.lockTtlSeconds * 1000).toISOString(),
-      },
-      now,
-    );
-    if (!lock.acquired) {
+    const ours: LockHolder = {
+      runId: recoveryRunId(now, execution.split(':').at(-1) ?? execution),
+      execution,
+      acquiredAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.settings.lockTtlSeconds * 1000).toISOString(),
+    };
+    const lock = await this.ports.runs.acquireLock(ours, now);
+    const holder = lock.acquired ? ours : lock.holder;
+    if (holder.execution !== execution) {
       throw new RecoveryAlreadyRunningError(
-        `recovery run ${lock.holder.runId} has been running since ${lock.holder.acquiredAt}; its lock expires at ${lock.holder.expiresAt}`,
+        `recovery run ${holder.runId} has been running since ${holder.acquiredAt}; its lock expires at ${holder.expiresAt}`,
       );
     }
     const state: RecoveryRunState = {
-      runId,
+      runId: holder.runId,
       execution,
       request,
-      plan: recoveryPlan(runId, request, this.settings),
-      startedAt: now.toISOString(),
+      plan: recoveryPlan(holder.runId, request, this.settings),
+      startedAt: holder.acquiredAt,
     };
     await this.ports.runs.putRun({
-      runId,
+      runId: state.runId,
       execution,
       request,
       status: 'running',
@@ -529,21 +535,25 @@ export class RecoveryService {
     details: Record<string, unknown>,
   ): Promise<void> {
     const finishedAt = this.ports.clock().toISOString();
-    const record: RecoveryStepRecord = {
+    const finished: RecoveryStepRecord = {
       step,
       startedAt,
       finishedAt,
       status: 'succeeded',
       details: JSON.parse(JSON.stringify(details)),
     };
-    await this.ports.runs.recordStep(run.runId, record);
-    await this.record(
-      run,
-      `recovery.${step}`,
-      'succeeded',
-      {},
-      { durationMs: Date.parse(finishedAt) - Date.parse(startedAt), ...record.details },
-    );
+    const stored = await this.owe(run, {
+      record: this.auditRecord(
+        run,
+        `recovery.${step}`,
+        'succeeded',
+        {},
+        { durationMs: Date.parse(finishedAt) - Date.parse(startedAt), ...finished.details },
+      ),
+      step: finished,
+    });
+    // As its first attempt stored it: a retried step is listed once, with that attempt's times.
+    await this.ports.runs.recordStep(run.runId, stored.step);
   }
 
   private async record(
@@ -553,19 +563,34 @@ export class RecoveryService {
     inputs: Record<string, unknown>,
     outputs: Record<string, unknown>,
   ): Promise<void> {
-    const occurredAt = this.ports.clock().toISOString();
-    await this.ports.trail.append(
-      {
-        action,
-        target: { type: 'recovery-run', id: run.runId },
-        actor: { type: 'workflow', id: 'aor-disaster-recovery', execution: run.execution },
-        occurredAt,
-        inputs: JSON.parse(JSON.stringify({ ...inputs, dryRun: run.request.dryRun })),
-        outputs: JSON.parse(JSON.stringify(outputs)),
-        outcome,
-        runId: run.runId,
-      },
-      `${run.runId}/${action}/${occurredAt}`,
-    );
+    await this.owe(run, { record: this.auditRecord(run, action, outcome, inputs, outputs) });
+  }
+
+  /** Appends what the run owes for an action, once per run: a retry appends the stored entry. */
+  private async owe<Entry extends OwedEntry>(run: RecoveryRunState, entry: Entry): Promise<Entry> {
+    const journal = {
+      putOnce: (key: string, owed: Entry) => this.ports.runs.putRecordOnce(run.runId, key, owed),
+      markAppended: (key: string) => this.ports.runs.markRecordAppended(run.runId, key),
+    };
+    return appendOwedRecord(journal, this.ports.trail, `${run.runId}/${entry.record.action}`, entry);
+  }
+
+  private auditRecord(
+    run: RecoveryRunState,
+    action: string,
+    outcome: AuditRecord['outcome'],
+    inputs: Record<string, unknown>,
+    outputs: Record<string, unknown>,
+  ): AuditRecord {
+    return {
+      action,
+      target: { type: 'recovery-run', id: run.runId },
+      actor: { type: 'workflow', id: 'aor-disaster-recovery', execution: run.execution },
+      occurredAt: this.ports.clock().toISOString(),
+      inputs: JSON.parse(JSON.stringify({ ...inputs, dryRun: run.request.dryRun })),
+      outputs: JSON.parse(JSON.stringify(outputs)),
+      outcome,
+      runId: run.runId,
+    };
   }
 }

@@ -1,3 +1,4 @@
+import type { OwedEntry } from '../ledger/owed-records';
 import type { RecoveryRequest } from './recovery';
 
 export interface RecoveryStepRecord {
@@ -23,12 +24,14 @@ export interface RecoveryRunRecord {
 
 export interface LockHolder {
   readonly runId: string;
+  /** The execution running it, which a retry of its start recognises; absent on older locks. */
+  readonly execution?: string;
   readonly acquiredAt: string;
   /** After this the lock is free for the taking: a run that died cannot hold it for ever. */
   readonly expiresAt: string;
 }
 
-/** The runs table: one run at a time (the lock), each run's record and its steps. */
+/** The runs table: one run at a time (the lock), each run's record, its steps and what they owe the ledger. */
 export interface RecoveryRunStore {
   acquireLock(
     holder: LockHolder,
@@ -39,6 +42,13 @@ export interface RecoveryRunStore {
   putRun(run: RecoveryRunRecord): Promise<void>;
   getRun(runId: string): Promise<RecoveryRunRecord | undefined>;
   recordStep(runId: string, step: RecoveryStepRecord): Promise<void>;
+  /**
+   * Stores what a step of the run owes the ledger unless an earlier attempt stored it under this
+   * idempotency key; returns the stored entry either way.
+   */
+  putRecordOnce<Entry extends OwedEntry>(runId: string, idempotencyKey: string, entry: Entry): Promise<Entry>;
+  /** Notes that the ledger holds the record stored under the key. */
+  markRecordAppended(runId: string, idempotencyKey: string): Promise<void>;
   readSteps(runId: string): Promise<RecoveryStepRecord[]>;
   /** The task token the run waits on for its routing approval. */
   putApprovalToken(runId: string, taskToken: string, requestedAt: string): Promise<void>;

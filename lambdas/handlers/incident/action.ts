@@ -15,7 +15,7 @@ import { type ActionPorts, type ActionSettings, runAction } from '../../core/inc
 import type { IncidentService } from '../../core/incident/incident-service';
 import { ACTIONS } from '../../core/incident/playbooks';
 import { logger, once, taskHandler } from '../../shared/task-handler';
-import { taskKey, workflowActor, workflowTaskSchema } from '../../shared/workflow-task';
+import { stepKey, taskKey, workflowActor, workflowTaskSchema } from '../../shared/workflow-task';
 
 export interface ActionDependencies {
   readonly incidents: IncidentService;
@@ -40,27 +40,28 @@ export function createActionHandler(dependencies: () => Promise<ActionDependenci
     dependencies,
     async ({ incidentId, action, task }, { incidents, ports, settings }, context) => {
       const actor = workflowActor(task);
+      await incidents.settleOwedRecords(incidentId, actor);
+      const succeededKey = stepKey(task, action, 'succeeded');
+      const earlier = await incidents.recordedEvent(incidentId, succeededKey);
+      if (earlier) {
+        // An earlier attempt did the action and stored its record (settled above): never twice.
+        const details = earlier.event.details ?? {};
+        return {
+          action,
+          status: 'succeeded' as const,
+          summary: earlier.event.message.slice(`${action}: `.length),
+          durationMs: Number(details.durationMs ?? 0),
+        };
+      }
       const incident = await incidents.requireIncident(incidentId);
       const started = ports.clock().getTime();
+      let outcome: Awaited<ReturnType<typeof runAction>>;
       try {
-        const outcome = await runAction(action, incident, settings, ports);
-        const durationMs = ports.clock().getTime() - started;
-        await incidents.note(
-          incidentId,
-          actor,
-          {
-            type: 'action-succeeded',
-            message: `${action}: ${outcome.summary}`,
-            details: { action, durationMs, ...outcome.details },
-          },
-          taskKey(task, context.awsRequestId, action, 'succeeded'),
-          'succeeded',
-          outcome.evidence?.map((e) => ({ sha256: e.sha256, uri: e.uri, bytes: e.bytes })),
-        );
-        return { action, status: 'succeeded' as const, summary: outcome.summary, durationMs };
+        outcome = await runAction(action, incident, settings, ports);
       } catch (error) {
         const { name, message } = error as Error;
         logger.warn('automated action failed', { incidentId, action, error: name, message });
+        // Each failed attempt is a fact of its own: keyed by the invocation.
         await incidents.note(
           incidentId,
           actor,
@@ -74,6 +75,21 @@ export function createActionHandler(dependencies: () => Promise<ActionDependenci
         );
         throw error;
       }
+      const durationMs = ports.clock().getTime() - started;
+      // Outside the try: a throttled ledger is not a failed action, and its retry finds this record.
+      await incidents.note(
+        incidentId,
+        actor,
+        {
+          type: 'action-succeeded',
+          message: `${action}: ${outcome.summary}`,
+          details: { action, durationMs, ...outcome.details },
+        },
+        succeededKey,
+        'succeeded',
+        outcome.evidence?.map((e) => ({ sha256: e.sha256, uri: e.uri, bytes: e.bytes })),
+      );
+      return { action, status: 'succeeded' as const, summary: outcome.summary, durationMs };
     },
   );
 }

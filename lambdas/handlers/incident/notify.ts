@@ -7,7 +7,7 @@ import { incidentNotification } from '../../core/incident/notifications';
 import { CHANNELS, ESCALATION_TIERS } from '../../core/incident/playbooks';
 import type { Notifier } from '../../core/operations/ports';
 import { once, taskHandler } from '../../shared/task-handler';
-import { taskKey, workflowActor, workflowTaskSchema } from '../../shared/workflow-task';
+import { stepKey, workflowActor, workflowTaskSchema } from '../../shared/workflow-task';
 
 export interface NotifyDependencies {
   readonly incidents: IncidentService;
@@ -40,55 +40,64 @@ const notifyInput = z.discriminatedUnion('operation', [
  * the next escalation tier when nobody has acknowledged it in time.
  */
 export function createNotifyHandler(dependencies: () => Promise<NotifyDependencies> | NotifyDependencies) {
-  return taskHandler(
-    notifyInput,
-    dependencies,
-    async (input, { incidents, notifier, executionUrl }, context) => {
-      const actor = workflowActor(input.task);
-      const incident = await incidents.requireIncident(input.incidentId);
-      if (input.operation === 'notify-channels') {
-        const failures: string[] = [];
-        const delivered: string[] = [];
-        for (const channel of input.channels) {
-          try {
-            const messageId = await notifier.publish(
-              channel,
-              incidentNotification(incident, 'opened', executionUrl(input.task.execution)),
-            );
-            delivered.push(channel);
-            await incidents.note(
-              incident.id,
-              actor,
-              { type: 'notified', message: `notified ${channel}`, details: { channel, messageId } },
-              taskKey(input.task, context.awsRequestId, channel),
-              'succeeded',
-            );
-          } catch (error) {
-            failures.push(`${channel}: ${(error as Error).name}: ${(error as Error).message}`);
-          }
+  return taskHandler(notifyInput, dependencies, async (input, { incidents, notifier, executionUrl }) => {
+    const actor = workflowActor(input.task);
+    const incident = await incidents.requireIncident(input.incidentId);
+    await incidents.settleOwedRecords(incident.id, actor);
+    if (input.operation === 'notify-channels') {
+      const failures: string[] = [];
+      const delivered: string[] = [];
+      for (const channel of input.channels) {
+        const key = stepKey(input.task, 'notified', channel);
+        // Paged by an earlier attempt of this step: a retry pages only the channels that failed.
+        if (await incidents.recordedEvent(incident.id, key)) {
+          delivered.push(channel);
+          continue;
         }
-        if (failures.length > 0) {
-          throw new NotificationFailedError(
-            `could not notify ${failures.join('; ')} (delivered: ${delivered.join(', ') || 'none'})`,
+        let messageId: string;
+        try {
+          messageId = await notifier.publish(
+            channel,
+            incidentNotification(incident, 'opened', executionUrl(input.task.execution)),
           );
+        } catch (error) {
+          failures.push(`${channel}: ${(error as Error).name}: ${(error as Error).message}`);
+          continue;
         }
-        return { delivered };
+        delivered.push(channel);
+        // Outside the try: a throttled ledger is not an unreachable channel.
+        await incidents.note(
+          incident.id,
+          actor,
+          { type: 'notified', message: `notified ${channel}`, details: { channel, messageId } },
+          key,
+          'succeeded',
+        );
       }
-      const state = await incidents.escalationState(incident.id);
-      if (state.acknowledged || !state.active) {
-        return { escalated: false, done: true, escalationLevel: state.escalationLevel };
+      if (failures.length > 0) {
+        throw new NotificationFailedError(
+          `could not notify ${failures.join('; ')} (delivered: ${delivered.join(', ') || 'none'})`,
+        );
       }
-      const tier = ESCALATION_TIERS[state.escalationLevel];
-      if (tier === undefined) return { escalated: false, done: true, escalationLevel: state.escalationLevel };
-      const level = state.escalationLevel + 1;
+      return { delivered };
+    }
+    const state = await incidents.escalationState(incident.id);
+    if (state.acknowledged || !state.active) {
+      return { escalated: false, done: true, escalationLevel: state.escalationLevel };
+    }
+    const tier = ESCALATION_TIERS[state.escalationLevel];
+    if (tier === undefined) return { escalated: false, done: true, escalationLevel: state.escalationLevel };
+    const level = state.escalationLevel + 1;
+    // A retry after the page went out and its record was stored completes it without paging again.
+    if (!(await incidents.escalationPaged(incident.id, level))) {
       await notifier.publish(
         tier,
         incidentNotification(incident, 'escalated', executionUrl(input.task.execution), tier),
       );
-      await incidents.recordEscalation(incident.id, tier, level, actor);
-      return { escalated: true, tier, escalationLevel: level, done: level >= ESCALATION_TIERS.length };
-    },
-  );
+    }
+    await incidents.recordEscalation(incident.id, tier, level, actor);
+    return { escalated: true, tier, escalationLevel: level, done: level >= ESCALATION_TIERS.length };
+  });
 }
 
 export const handler = createNotifyHandler(

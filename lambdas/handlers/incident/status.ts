@@ -20,10 +20,15 @@ const statusInput = z.strictObject({
 /** Moves the incident along its lifecycle on the workflow's behalf. */
 export function createStatusHandler(dependencies: () => Promise<StatusDependencies> | StatusDependencies) {
   return taskHandler(statusInput, dependencies, async ({ incidentId, to, onlyFrom, task }, { incidents }) => {
-    const current = await incidents.requireIncident(incidentId);
-    if (!onlyFrom.includes(current.status)) return { incidentId, status: current.status, changed: false };
-    const changed = await incidents.changeStatus(incidentId, to, workflowActor(task));
-    return { incidentId, status: changed.status, changed: true };
+    await incidents.settleOwedRecords(incidentId, workflowActor(task));
+    // A retry of its own change is that change again (and completes its record), not a refusal.
+    const { incident, changed } = await incidents.changeStatusFrom(
+      incidentId,
+      to,
+      onlyFrom,
+      workflowActor(task),
+    );
+    return { incidentId, status: incident.status, changed };
   });
 }
 
