@@ -19,6 +19,9 @@ export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 
 const GOVCLOUD_REGIONS = ['us-gov-west-1', 'us-gov-east-1'] as const;
 
+/** The shortest ledger checkpoint retention accepted (see `ledgerRetentionDays`). */
+export const LEDGER_RETENTION_FLOOR_DAYS = 365;
+
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const awsName = z
   .string()
@@ -197,8 +200,19 @@ export const aorConfigSchema = z.strictObject({
   logRetentionDays: z
     .union([z.literal(90), z.literal(180), z.literal(365), z.literal(400), z.literal(731), z.literal(1827)])
     .default(365),
-  /** Days each signed ledger checkpoint stays locked (S3 Object Lock, compliance mode). */
-  ledgerRetentionDays: z.number().int().min(1).max(36500).default(2557),
+  /**
+   * Days each signed ledger checkpoint stays locked (S3 Object Lock, compliance mode). At least a
+   * year: an auditor reviews a year of operations, and a shorter lock would let an insider delete the
+   * checkpoints of the period under review before it is audited. Compliance mode cannot be lifted by
+   * anyone, the root user included, so every deployment (a trial one too) leaves archive buckets
+   * that cannot be deleted for at least that long.
+   */
+  ledgerRetentionDays: z
+    .number()
+    .int()
+    .min(LEDGER_RETENTION_FLOOR_DAYS, `at least ${LEDGER_RETENTION_FLOOR_DAYS} days: an auditor's year`)
+    .max(36500)
+    .default(2557),
 });
 
 export type AorConfig = z.infer<typeof aorConfigSchema>;

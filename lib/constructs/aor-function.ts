@@ -16,7 +16,7 @@ const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 export const METRICS_NAMESPACE = 'AOR';
 
 export interface AorFunctionProps {
-  /** Handler module, relative to the project root, e.g. `lambdas/handlers/ledger-append.ts`. */
+  /** Handler module, relative to the project root, e.g. `lambdas/handlers/ledger-sequencer.ts`. */
   readonly entry: string;
   readonly description: string;
   /** Powertools service name: groups the function's logs, metrics and traces. */

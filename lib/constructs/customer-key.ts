@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 export interface CustomerKeyProps {
-  /** Alias without the `alias/` prefix, e.g. `aor/incident-response`. */
+  /** Alias, with or without the `alias/` prefix, e.g. `aor/incident-response`. */
   readonly alias: string;
   readonly description: string;
 }

@@ -8,15 +8,18 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RecoverySettings } from '../../lambdas/core/recovery/recovery';
 import { buildDisasterRecoveryDefinition } from '../../state-machines/disaster-recovery/definition';
+import { WORKFLOW_WRITERS } from '../../lambdas/core/ledger/ledger-contract';
+import { RECOVERY_STATE_MACHINE_NAME } from '../../lambdas/shared/state-machine-names';
 import { acknowledgeFindings } from '../compliance';
 import type { AorConfig } from '../config';
 import { AorFunction } from './aor-function';
 import { AorStateMachine } from './aor-state-machine';
-import { grantLedgerAppend, LEDGER_TABLE_NAME, ledgerTableArn } from './audit-ledger';
+import { grantLedgerAppend, ledgerWriterEnvironment } from './audit-ledger';
 import { grantDataKeyUse } from './customer-key';
 import type { TaskNetwork } from './task-network';
 
-export const RECOVERY_STATE_MACHINE_NAME = 'aor-disaster-recovery';
+// Shared with the ledger's sequencer, which accepts this workflow's records only from its executions.
+export { RECOVERY_STATE_MACHINE_NAME };
 
 export interface DisasterRecoveryWorkflowProps {
   readonly config: AorConfig;
@@ -25,6 +28,8 @@ export interface DisasterRecoveryWorkflowProps {
   readonly network: TaskNetwork;
   /** The DR region's ops-team topic: routing approval requests. */
   readonly opsTopic: sns.ITopic;
+  /** The DR region's ledger table: a recovery run records its steps in the region it runs in. */
+  readonly ledger: dynamodb.ITable;
 }
 
 /**
@@ -49,9 +54,7 @@ export class DisasterRecoveryWorkflow extends Construct {
       timeout: Duration.minutes(5),
       environment: {
         RUNS_TABLE_NAME: props.runs.tableName,
-        LEDGER_TABLE_NAME,
-        // The ledger stays in the primary region: the DR run writes across to it.
-        LEDGER_REGION: config.primaryRegion,
+        ...ledgerWriterEnvironment(props.ledger, WORKFLOW_WRITERS.disasterRecovery),
         EKS_CLUSTER_NAME: config.dr.eksClusterName,
         RECOVERY_SETTINGS: JSON.stringify(recoverySettings(config)),
         OPS_TOPIC_ARN: props.opsTopic.topicArn,
@@ -92,22 +95,7 @@ export class DisasterRecoveryWorkflow extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.opsTopic.topicArn] }),
     );
-    grantLedgerAppend(role, ledgerTableArn(this, config.primaryRegion));
-    // The ledger table's key lives in the ledger stack (primary region): named by its alias.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-        resources: [
-          stack.formatArn({
-            service: 'kms',
-            region: config.primaryRegion,
-            resource: 'key',
-            resourceName: '*',
-          }),
-        ],
-        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/aor/audit-ledger' } },
-      }),
-    );
+    grantLedgerAppend(role, props.ledger, WORKFLOW_WRITERS.disasterRecovery);
     const target = config.dr.database.identifier;
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -234,8 +222,6 @@ export class DisasterRecoveryWorkflow extends Construct {
     const partitionArn = (service: string, rest: string) => `arn:<AWS::Partition>:${service}:${rest}`;
     const here = `${stack.region}:${stack.account}`;
     const why: Record<string, string> = {
-      [partitionArn('kms', `${config.primaryRegion}:${stack.account}:key/*`)]:
-        'The ledger key is in another stack and region; the statement is limited to it by its alias (kms:ResourceAliases).',
       [partitionArn('rds', `${here}:snapshot:*`)]:
         'Which snapshot is restored is chosen at run time (latest or by date).',
       [partitionArn('rds', `${here}:cluster-snapshot:*`)]:

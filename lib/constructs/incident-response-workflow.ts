@@ -11,16 +11,19 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildIncidentResponseDefinition } from '../../state-machines/incident-response/definition';
+import { WORKFLOW_WRITERS } from '../../lambdas/core/ledger/ledger-contract';
+import { INCIDENT_STATE_MACHINE_NAME } from '../../lambdas/shared/state-machine-names';
 import { acknowledgeFindings } from '../compliance';
 import type { AorConfig } from '../config';
 import { AorFunction } from './aor-function';
 import { AorStateMachine } from './aor-state-machine';
-import { grantLedgerAppend, LEDGER_TABLE_NAME } from './audit-ledger';
+import { grantLedgerAppend, ledgerWriterEnvironment } from './audit-ledger';
 import { grantDataKeyUse } from './customer-key';
 import type { NotificationChannels } from './notification-channels';
 import type { TaskNetwork } from './task-network';
 
-export const INCIDENT_STATE_MACHINE_NAME = 'aor-incident-response';
+// Shared with the ledger's sequencer, which accepts this workflow's records only from its executions.
+export { INCIDENT_STATE_MACHINE_NAME };
 
 export interface IncidentResponseWorkflowProps {
   readonly config: AorConfig;
@@ -29,8 +32,8 @@ export interface IncidentResponseWorkflowProps {
   readonly evidence: s3.IBucket;
   readonly channels: NotificationChannels;
   readonly network: TaskNetwork;
-  readonly ledgerTableArn: string;
-  readonly ledgerKey: kms.IKey;
+  /** The primary region's ledger table: the incident tasks record their actions there. */
+  readonly ledger: dynamodb.ITable;
 }
 
 /**
@@ -56,7 +59,7 @@ export class IncidentResponseWorkflow extends Construct {
       logRetention: config.logRetentionDays,
       environment: {
         INCIDENTS_TABLE_NAME: props.incidents.tableName,
-        LEDGER_TABLE_NAME,
+        ...ledgerWriterEnvironment(props.ledger, WORKFLOW_WRITERS.incidentResponse),
       },
     };
     const fn = (
@@ -105,8 +108,7 @@ export class IncidentResponseWorkflow extends Construct {
         'dynamodb:Scan',
       );
       grantDataKeyUse(props.encryptionKey, f.role);
-      grantLedgerAppend(f.role, props.ledgerTableArn);
-      grantDataKeyUse(props.ledgerKey, f.role);
+      grantLedgerAppend(f.role, props.ledger, WORKFLOW_WRITERS.incidentResponse);
     }
     this.grantIntake(this.functions.intake, config);
     for (const topic of props.channels.topics.values()) grantPublish(topic, this.functions.notify);

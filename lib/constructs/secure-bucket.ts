@@ -5,7 +5,11 @@ import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../compliance';
 
 export interface SecureBucketProps {
-  readonly encryptionKey: kms.IKey;
+  /**
+   * The customer key of SSE-KMS. Without one the bucket uses SSE-S3, which the caller acknowledges
+   * (NIST.800.53.R5-S3DefaultEncryptionKMS) with its reason.
+   */
+  readonly encryptionKey?: kms.IKey;
   readonly accessLogs: s3.IBucket;
   /** Prefix of this bucket's entries in the access log bucket. */
   readonly accessLogPrefix: string;
@@ -17,8 +21,9 @@ export interface SecureBucketProps {
 
 /**
  * An S3 bucket as every AOR data store should be: SSE-KMS with a customer key (with S3 Bucket Keys
- * to keep KMS calls per object low), public access blocked, TLS only, versioned, access-logged and
- * retained when the stack goes. With `objectLockRetention` it is a write-once store.
+ * to keep KMS calls per object low) unless it must outlive any key, public access blocked, TLS
+ * only, versioned, access-logged and retained when the stack goes. With `objectLockRetention` it
+ * is a write-once store.
  */
 export class SecureBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -26,9 +31,9 @@ export class SecureBucket extends Construct {
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
+      ...(props.encryptionKey
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: true,

@@ -1,19 +1,31 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { AorConfig } from '../config';
+import {
+  LEDGER_DATA_KEY_ALIAS,
+  LEDGER_STACK_OUTPUTS,
+  type WorkflowWriter,
+} from '../../lambdas/core/ledger/ledger-contract';
+import type { AorConfig, SiteConfig } from '../config';
 import { AccessLogBucket } from '../constructs/access-log-bucket';
-import { AuditLedger, LEDGER_ORIGIN } from '../constructs/audit-ledger';
+import { AuditLedger } from '../constructs/audit-ledger';
 import { CustomerKey } from '../constructs/customer-key';
 import { TaskNetwork } from '../constructs/task-network';
 
 export interface AuditLedgerStackProps extends StackProps {
   readonly config: AorConfig;
+  /** The site network of the region this ledger serves (the stack's own region). */
+  readonly network: SiteConfig['network'];
+  /** The other region, whose ledger this one witnesses. */
+  readonly peerRegion: string;
+  /** The workflows that write this region's log: each writer's state machine name. */
+  readonly workflowWriters: Partial<Record<WorkflowWriter, string>>;
 }
 
 /**
- * The verified audit ledger of every operational action, in the primary region. It is its own
- * stack so that its retention (Object Lock, deletion protection) outlives redeploys of the
- * workflows that write to it.
+ * The verified audit ledger of one region: one per region, so that each region's workflows record
+ * their actions where they run (a recovery run still records when the primary region is lost), and
+ * each region's sequencer witnesses the other's log. It is its own stack so that its retention
+ * (Object Lock, deletion protection) outlives redeploys of the workflows that write to it.
  */
 export class AuditLedgerStack extends Stack {
   readonly encryptionKey: CustomerKey;
@@ -23,21 +35,29 @@ export class AuditLedgerStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.encryptionKey = new CustomerKey(this, 'LedgerDataKey', {
-      alias: 'aor/audit-ledger',
-      description: 'AOR audit ledger: entries table, checkpoint bucket, functions, logs',
+      alias: LEDGER_DATA_KEY_ALIAS,
+      description: 'AOR audit ledger: entries table, functions, logs',
     });
     this.ledger = new AuditLedger(this, 'Ledger', {
-      encryptionKey: this.encryptionKey.key,
+      dataKey: this.encryptionKey.key,
       accessLogs: new AccessLogBucket(this, 'AccessLogs').bucket,
-      network: new TaskNetwork(this, 'TaskNetwork', config.primary.network),
+      network: new TaskNetwork(this, 'TaskNetwork', props.network),
       logRetention: config.logRetentionDays,
       checkpointRetention: Duration.days(config.ledgerRetentionDays),
+      peerRegion: props.peerRegion,
+      workflowWriters: props.workflowWriters,
     });
-    // What `aor ledger export --stack` and auditors read.
-    new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
-    new CfnOutput(this, 'SigningKeyArn', { value: this.ledger.signingKey.keyArn });
-    new CfnOutput(this, 'CheckpointBucketName', { value: this.ledger.checkpoints.bucketName });
-    new CfnOutput(this, 'LedgerOrigin', { value: LEDGER_ORIGIN });
-    new CfnOutput(this, 'AppendFunctionArn', { value: this.ledger.appendFunction.function.functionArn });
+    // What `aor ledger export --stack`, operators and auditors read.
+    const outputs: Record<keyof typeof LEDGER_STACK_OUTPUTS, string> = {
+      tableName: this.ledger.table.tableName,
+      signingKeyArn: this.ledger.signingKey.keyArn,
+      archiveBucketName: this.ledger.checkpoints.bucketName,
+      origin: this.ledger.origin,
+      breakGlassRoleArn: this.ledger.breakGlass.role.roleArn,
+      operatorPolicyArn: this.ledger.operatorPolicy.managedPolicyArn,
+    };
+    for (const [key, value] of Object.entries(outputs)) {
+      new CfnOutput(this, LEDGER_STACK_OUTPUTS[key as keyof typeof LEDGER_STACK_OUTPUTS], { value });
+    }
   }
 }

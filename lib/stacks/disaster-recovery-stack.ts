@@ -11,6 +11,7 @@ import type { AuditLedgerStack } from './audit-ledger-stack';
 
 export interface DisasterRecoveryStackProps extends StackProps {
   readonly config: AorConfig;
+  /** The DR region's ledger stack: recovery runs record their steps in their own region. */
   readonly ledger: AuditLedgerStack;
 }
 
@@ -54,6 +55,7 @@ export class DisasterRecoveryStack extends Stack {
       runs: this.recoveryRuns.table,
       network: this.network,
       opsTopic: this.channels.topic('ops-team'),
+      ledger: props.ledger.ledger.table,
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RecoveryRunsTableName', { value: this.recoveryRuns.table.tableName });

@@ -13,6 +13,7 @@ import type { AuditLedgerStack } from './audit-ledger-stack';
 
 export interface IncidentResponseStackProps extends StackProps {
   readonly config: AorConfig;
+  /** The primary region's ledger stack. */
   readonly ledger: AuditLedgerStack;
 }
 
@@ -60,8 +61,7 @@ export class IncidentResponseStack extends Stack {
       evidence: this.evidence.bucket,
       channels: this.channels,
       network: this.network,
-      ledgerTableArn: props.ledger.ledger.table.tableArn,
-      ledgerKey: props.ledger.encryptionKey.key,
+      ledger: props.ledger.ledger.table,
     });
     new CfnOutput(this, 'IncidentsTableName', { value: this.incidents.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });

@@ -61,7 +61,7 @@ describe('partition check', () => {
   it('finds no literal commercial-partition ARN in any synthesized template', () => {
     const synthesized = synthAor();
     const templates = readdirSync(synthesized.outdir).filter((file) => file.endsWith('.template.json'));
-    expect(templates).toHaveLength(3);
+    expect(templates).toHaveLength(4);
     for (const file of templates) {
       const template = JSON.parse(readFileSync(path.join(synthesized.outdir, file), 'utf8'));
       expect(findCommercialPartitionArns(template), file).toEqual([]);

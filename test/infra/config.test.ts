@@ -50,6 +50,11 @@ describe('AOR configuration', () => {
       { backupBucketName: 'Backups_Bucket' },
       'aor.backupBucketName: must be an S3 bucket name',
     ],
+    [
+      'a ledger retention shorter than an auditor’s year',
+      { ledgerRetentionDays: 30 },
+      "aor.ledgerRetentionDays: at least 365 days: an auditor's year",
+    ],
   ])('rejects %s and names the key', (_case, change, expected) => {
     const raw =
       change === undefined || typeof change === 'string' ? change : { ...exampleContext(), ...change };

@@ -1,80 +1,163 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { synthAor } from '../support/app';
+import {
+  LEDGER_STACK_NAMES,
+  LEDGER_TABLE_NAME,
+  LEDGER_WRITER_TAG,
+  WORKFLOW_WRITERS,
+  WRITER_ENVIRONMENT,
+} from '../../lambdas/core/ledger/ledger-contract';
+import type { AorStacks } from '../../lib/aor-app';
+import { type SynthesizedAor, synthAor } from '../support/app';
+import { SynthesizedPolicies } from '../support/iam-policies';
 
-let templates: { ledger: Template; incidentResponse: Template; disasterRecovery: Template };
-let stackEnvs: Record<string, string>;
+let synthesized: SynthesizedAor;
+let templates: SynthesizedAor['templates'];
+let stacks: AorStacks;
 
 beforeAll(() => {
-  const synthesized = synthAor();
+  synthesized = synthAor();
   templates = synthesized.templates;
-  const { ledger, incidentResponse, disasterRecovery } = synthesized.stacks;
-  stackEnvs = {
-    ledger: ledger.region,
-    incidentResponse: incidentResponse.region,
-    disasterRecovery: disasterRecovery.region,
-  };
+  stacks = synthesized.stacks;
 });
 
 describe('stack placement', () => {
-  it('puts the ledger and incident response in the primary region and DR in the DR region', () => {
-    expect(stackEnvs).toEqual({
-      ledger: 'us-gov-west-1',
-      incidentResponse: 'us-gov-west-1',
-      disasterRecovery: 'us-gov-east-1',
+  it('puts a ledger in each region, incident response in the primary and DR in the DR region', () => {
+    expect(
+      Object.fromEntries(
+        Object.entries(stacks).map(([key, stack]) => [key, [stack.stackName, stack.region]]),
+      ),
+    ).toEqual({
+      ledger: [LEDGER_STACK_NAMES.primary, 'us-gov-west-1'],
+      drLedger: [LEDGER_STACK_NAMES.dr, 'us-gov-east-1'],
+      incidentResponse: ['AorIncidentResponse', 'us-gov-west-1'],
+      disasterRecovery: ['AorDisasterRecovery', 'us-gov-east-1'],
     });
+  });
+
+  it('deploys each workflow after the ledger of its own region, and the ledgers on their own', () => {
+    const names = (key: keyof AorStacks) => stacks[key].dependencies.map((d) => d.stackName).sort();
+    expect(names('incidentResponse')).toEqual([LEDGER_STACK_NAMES.primary]);
+    expect(names('disasterRecovery')).toEqual([LEDGER_STACK_NAMES.dr]);
+    expect(names('ledger')).toEqual([]);
+    expect(names('drLedger')).toEqual([]);
   });
 });
 
-describe.each(['ledger', 'incidentResponse', 'disasterRecovery'] as const)('%s stack baseline', (name) => {
-  it('encrypts with rotating customer keys that are retained', () => {
-    const template = templates[name];
-    const keys = template.findResources('AWS::KMS::Key', {
-      Properties: { KeySpec: Match.absent() },
+describe('ledger writers', () => {
+  let policies: SynthesizedPolicies;
+  beforeAll(() => {
+    policies = new SynthesizedPolicies(synthesized);
+  });
+
+  it("points the DR task at the DR region's ledger table, as its tagged writer", () => {
+    const step = stacks.disasterRecovery.workflow.step;
+    const fn =
+      templates.disasterRecovery.toJSON().Resources[
+        stacks.disasterRecovery.getLogicalId(step.function.node.defaultChild as CfnElement)
+      ];
+    const env = policies.resolve(step, fn.Properties.Environment.Variables) as Record<string, string>;
+    expect(env[WRITER_ENVIRONMENT.tableName]).toBe(LEDGER_TABLE_NAME);
+    expect(env[WRITER_ENVIRONMENT.writer]).toBe(WORKFLOW_WRITERS.disasterRecovery);
+    expect(env).not.toHaveProperty('LEDGER_REGION');
+    expect(JSON.stringify(fn.Properties.Environment.Variables)).toContain(`${LEDGER_STACK_NAMES.dr}:`);
+    const appends = policies
+      .identityPolicies(step.role)
+      .flatMap((p) => p.policy.Statement)
+      .find((s) => s.Sid === 'AppendAuditRecords');
+    expect(appends?.Resource).toBe(
+      `arn:aws-us-gov:dynamodb:us-gov-east-1:111122223333:table/${LEDGER_TABLE_NAME}`,
+    );
+    templates.disasterRecovery.hasResourceProperties('AWS::IAM::Role', {
+      Tags: Match.arrayWith([{ Key: LEDGER_WRITER_TAG, Value: WORKFLOW_WRITERS.disasterRecovery }]),
     });
-    expect(Object.keys(keys).length).toBeGreaterThan(0);
-    for (const key of Object.values(keys)) {
-      expect(key.Properties.EnableKeyRotation).toBe(true);
-      expect(key.DeletionPolicy).toBe('Retain');
-    }
   });
 
-  it('protects every DynamoDB table: customer key, PITR, deletion protection', () => {
-    for (const table of Object.values(templates[name].findResources('AWS::DynamoDB::Table'))) {
-      expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
-      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
-      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
-      expect(table.DeletionPolicy).toBe('Retain');
-    }
-  });
-
-  it('blocks public access, logs access and requires TLS on every bucket', () => {
-    const template = templates[name];
-    const buckets = template.findResources('AWS::S3::Bucket');
-    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
-    for (const [logicalId, bucket] of Object.entries(buckets)) {
-      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      });
-      const policy = policies.find((p) => p.Properties.Bucket.Ref === logicalId);
-      expect(JSON.stringify(policy?.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
-      const isLogDestination = bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration.some(
-        (rule: { ServerSideEncryptionByDefault: { SSEAlgorithm: string } }) =>
-          rule.ServerSideEncryptionByDefault.SSEAlgorithm === 'AES256',
+  it("points every incident task at the primary region's ledger table, as its tagged writer", () => {
+    const template = templates.incidentResponse.toJSON();
+    for (const fn of Object.values(stacks.incidentResponse.workflow.functions)) {
+      const resource =
+        template.Resources[stacks.incidentResponse.getLogicalId(fn.function.node.defaultChild as CfnElement)];
+      const env = policies.resolve(fn, resource.Properties.Environment.Variables) as Record<string, string>;
+      expect(env[WRITER_ENVIRONMENT.writer], fn.node.path).toBe(WORKFLOW_WRITERS.incidentResponse);
+      expect(JSON.stringify(resource.Properties.Environment.Variables)).toContain(
+        `${LEDGER_STACK_NAMES.primary}:`,
       );
-      if (!isLogDestination) expect(bucket.Properties.LoggingConfiguration).toBeDefined();
+      const role =
+        template.Resources[stacks.incidentResponse.getLogicalId(fn.role.node.defaultChild as CfnElement)];
+      expect(role.Properties.Tags).toContainEqual({
+        Key: LEDGER_WRITER_TAG,
+        Value: WORKFLOW_WRITERS.incidentResponse,
+      });
     }
   });
 
-  it('encrypts every SNS topic with a customer key', () => {
-    for (const topic of Object.values(templates[name].findResources('AWS::SNS::Topic'))) {
-      expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+  it('has no Append function: nothing lets an invoker record any actor', () => {
+    for (const [name, template] of Object.entries(templates)) {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+      expect(
+        functions.filter((f) => /append/i.test(String(f.Properties.Description))),
+        name,
+      ).toEqual([]);
+      expect(Object.keys(template.toJSON().Outputs ?? {}), name).not.toContain('AppendFunctionArn');
     }
   });
 });
+
+describe.each(['ledger', 'drLedger', 'incidentResponse', 'disasterRecovery'] as const)(
+  '%s stack baseline',
+  (name) => {
+    it('encrypts with rotating customer keys that are retained', () => {
+      const template = templates[name];
+      const keys = template.findResources('AWS::KMS::Key', {
+        Properties: { KeySpec: Match.absent() },
+      });
+      expect(Object.keys(keys).length).toBeGreaterThan(0);
+      for (const key of Object.values(keys)) {
+        expect(key.Properties.EnableKeyRotation).toBe(true);
+        expect(key.DeletionPolicy).toBe('Retain');
+      }
+    });
+
+    it('protects every DynamoDB table: customer key, PITR, deletion protection', () => {
+      for (const table of Object.values(templates[name].findResources('AWS::DynamoDB::Table'))) {
+        expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+        expect(table.Properties.PointInTimeRecoverySpecification).toEqual({
+          PointInTimeRecoveryEnabled: true,
+        });
+        expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+        expect(table.DeletionPolicy).toBe('Retain');
+      }
+    });
+
+    it('blocks public access, logs access and requires TLS on every bucket', () => {
+      const template = templates[name];
+      const buckets = template.findResources('AWS::S3::Bucket');
+      const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+      for (const [logicalId, bucket] of Object.entries(buckets)) {
+        expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        });
+        const policy = policies.find((p) => p.Properties.Bucket.Ref === logicalId);
+        expect(JSON.stringify(policy?.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+        const isLogDestination = Object.values(buckets).some(
+          (other) => other.Properties.LoggingConfiguration?.DestinationBucketName?.Ref === logicalId,
+        );
+        if (!isLogDestination) expect(bucket.Properties.LoggingConfiguration, logicalId).toBeDefined();
+      }
+    });
+
+    it('encrypts every SNS topic with a customer key', () => {
+      for (const topic of Object.values(templates[name].findResources('AWS::SNS::Topic'))) {
+        expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+      }
+    });
+  },
+);
 
 describe('notification channels', () => {
   it('gives incident response a topic for every playbook channel', () => {

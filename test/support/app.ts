@@ -32,7 +32,7 @@ export interface SynthOptions {
 export interface SynthesizedAor {
   readonly app: App;
   readonly stacks: AorStacks;
-  readonly templates: { ledger: Template; incidentResponse: Template; disasterRecovery: Template };
+  readonly templates: Record<keyof AorStacks, Template>;
   readonly outdir: string;
 }
 
@@ -54,6 +54,7 @@ export function synthAor(options: SynthOptions = {}): SynthesizedAor {
     outdir,
     templates: {
       ledger: template(stacks.ledger.stackName),
+      drLedger: template(stacks.drLedger.stackName),
       incidentResponse: template(stacks.incidentResponse.stackName),
       disasterRecovery: template(stacks.disasterRecovery.stackName),
     },

@@ -2,7 +2,6 @@ import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createActionHandler } from '../../../lambdas/handlers/incident/action';
 import { createStatusHandler } from '../../../lambdas/handlers/incident/status';
-import { createLedgerAppendHandler } from '../../../lambdas/handlers/ledger-append';
 import { createRecoveryStepHandler } from '../../../lambdas/handlers/recovery/step';
 import { InvalidTaskInputError } from '../../../lambdas/shared/task-handler';
 
@@ -21,7 +20,6 @@ const task = {
 
 describe('every task refuses bad input with InvalidTaskInputError, naming the field, before doing anything', () => {
   it.each([
-    ['ledger append without a record', createLedgerAppendHandler(unused), { idempotencyKey: 'k' }, 'record'],
     [
       'an unknown action',
       createActionHandler(unused),
