@@ -6,14 +6,11 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import { DynamoDbLedgerStore } from '../../lambdas/adapters/aws/dynamodb-ledger-store';
 import { DynamoDbRecoveryRunStore } from '../../lambdas/adapters/aws/dynamodb-recovery-run-store';
-import { LedgerAppender } from '../../lambdas/core/ledger/ledger';
 import { RECOVERY_TYPES } from '../../lambdas/core/recovery/recovery';
-import { LEDGER_TABLE_NAME } from '../../lib/constructs/audit-ledger';
+import { deployedLedgerAppender, deployedOperator } from '../operator-identity';
 import { StackOutputMissingError } from './ledger';
 
 export class NoPendingApprovalError extends Error {
@@ -23,7 +20,6 @@ export class NoPendingApprovalError extends Error {
 interface Deployed {
   readonly stack: string;
   readonly region: string;
-  readonly ledgerRegion: string;
 }
 
 /**
@@ -37,8 +33,7 @@ export function registerDrCommands(program: Command): void {
   const deployed = (command: Command) =>
     command
       .requiredOption('--stack <name>', 'the deployed disaster recovery stack', 'AorDisasterRecovery')
-      .option('--region <region>', 'the DR region', 'us-gov-east-1')
-      .option('--ledger-region <region>', 'the primary region, where the ledger is', 'us-gov-west-1');
+      .option('--region <region>', 'the DR region (its ledger records the answer)', 'us-gov-east-1');
 
   deployed(dr.command('start'))
     .description('start a run: {drSite, recoveryType, backupDate, dryRun}')
@@ -76,18 +71,16 @@ export function registerDrCommands(program: Command): void {
 }
 
 async function answer(options: Deployed, runId: string, approved: boolean, reason: string): Promise<void> {
-  const documents = (region: string) =>
-    DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
   const runs = new DynamoDbRecoveryRunStore(
-    documents(options.region),
+    DynamoDBDocumentClient.from(new DynamoDBClient({ region: options.region }), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
     await stackOutput(options, 'RecoveryRunsTableName'),
   );
   const taskToken = await runs.approvalToken(runId);
   if (!taskToken) throw new NoPendingApprovalError(`run ${runId} is not waiting for a routing approval`);
-  const identity = await new STSClient({ region: options.region }).send(new GetCallerIdentityCommand({}));
-  const by = identity.Arn ?? 'unknown-principal';
+  const operator = await deployedOperator(options.region);
+  const by = operator.actor.id;
   const at = new Date().toISOString();
   const sfn = new SFNClient({ region: options.region });
   if (approved) {
@@ -103,16 +96,15 @@ async function answer(options: Deployed, runId: string, approved: boolean, reaso
       }),
     );
   }
-  // The answer is already given; the ledger (in the primary region, which may be the one that
-  // failed) is told after, and a failure to reach it is reported, not hidden.
+  console.log(`${runId}: routing switch ${approved ? 'approved' : 'rejected'} by ${by}`);
+  // The answer is given; the DR region's ledger records it as the caller's own principal. Not
+  // reaching it is an error the operator must see (and retry: the append is idempotent).
   try {
-    await new LedgerAppender({
-      store: new DynamoDbLedgerStore(documents(options.ledgerRegion), LEDGER_TABLE_NAME),
-    }).append(
+    await deployedLedgerAppender(options.region, operator).append(
       {
         action: approved ? 'recovery.routing-approved' : 'recovery.routing-rejected',
         target: { type: 'recovery-run', id: runId },
-        actor: { type: 'iam-principal', id: by },
+        actor: operator.actor,
         occurredAt: at,
         inputs: { reason },
         outcome: 'info',
@@ -122,10 +114,10 @@ async function answer(options: Deployed, runId: string, approved: boolean, reaso
     );
   } catch (error) {
     console.error(
-      `warning: the ledger in ${options.ledgerRegion} was not reached: ${(error as Error).message}`,
+      `error: the answer is not recorded in the ledger of ${options.region}: ${(error as Error).message}`,
     );
+    process.exitCode = 1;
   }
-  console.log(`${runId}: routing switch ${approved ? 'approved' : 'rejected'} by ${by}`);
 }
 
 async function stackOutput(options: Deployed, key: string): Promise<string> {

@@ -8,6 +8,7 @@ import {
   type PlaybookId,
 } from '../../lambdas/core/incident/playbooks';
 import type { IncidentDrillReport } from '../../local/harness/incident-drill';
+import type { LedgerCheck } from '../../local/harness/ledger-check';
 import type { RecoveryType } from '../../lambdas/core/recovery/recovery';
 import type { RecoveryDrillReport } from '../../local/harness/recovery-drill';
 import { RECOVERY_STEPS, type RecoveryStep } from '../../local/simulation/recovery-faults';
@@ -77,6 +78,10 @@ export function registerDrillCommands(program: Command): void {
     .option('--backup-date <date>', 'latest or YYYY-MM-DD', 'latest')
     .option('--approve', 'gate the routing switch on an operator, who approves it')
     .option('--reject', 'gate the routing switch on an operator, who rejects it')
+    .option(
+      '--primary-down',
+      "the primary region is down for the whole run: its ledger and Route 53's control plane do not answer",
+    )
     .option('--json', 'print the report as JSON')
     .action(
       async (options: {
@@ -86,6 +91,7 @@ export function registerDrillCommands(program: Command): void {
         backupDate: string;
         approve?: boolean;
         reject?: boolean;
+        primaryDown?: boolean;
         json?: boolean;
       }) => {
         if (options.fail !== undefined && !(RECOVERY_STEPS as readonly string[]).includes(options.fail)) {
@@ -99,6 +105,7 @@ export function registerDrillCommands(program: Command): void {
           ...(options.fail !== undefined && { fail: options.fail as RecoveryStep }),
           ...(options.approve && { approval: 'approve' as const }),
           ...(options.reject && { approval: 'reject' as const }),
+          ...(options.primaryDown && { primaryDown: true }),
           stateDirectory: stateDirectory(),
         });
         if (options.json) console.log(JSON.stringify(report, null, 2));
@@ -123,7 +130,7 @@ export function registerDrillCommands(program: Command): void {
           stateDirectory: stateDirectory(),
         });
         printReport(last);
-        if (last.status !== 'SUCCEEDED') failed++;
+        if (last.status !== 'SUCCEEDED' || !last.ledger.verified) failed++;
       }
       const { runRecoveryDrill } = await import('../../local/harness/recovery-drill');
       const recovery = await runRecoveryDrill({ dryRun: true, stateDirectory: stateDirectory() });
@@ -133,7 +140,7 @@ export function registerDrillCommands(program: Command): void {
         const { entries, verified, problem } = recovery.ledger;
         console.log(
           verified
-            ? `\nledger: ${entries} entries in ${stateDirectory()}/ledger, exported and verified against its public key`
+            ? `\nledger: ${entries} entries in the two regions' logs under ${stateDirectory()}/ledger, each witnessed by the other, exported and verified against the pinned keys`
             : `\nledger: VERIFICATION FAILED: ${problem}`,
         );
         if (!verified) failed++;
@@ -199,9 +206,7 @@ function printReport(report: IncidentDrillReport): void {
       `    incident ${incident.id}: ${incident.status}${incident.timeToResolveSeconds !== undefined ? `, resolved after ${incident.timeToResolveSeconds}s` : ''}${incident.acknowledgedBy ? `, acknowledged by ${incident.acknowledgedBy}` : ''}`,
     );
   }
-  console.log(
-    `    ledger: ${report.ledger.entries} entries, ${report.ledger.verified ? 'verified' : `NOT verified: ${report.ledger.problem}`}`,
-  );
+  printLedger(report.ledger);
 }
 
 function printRecovery(report: RecoveryDrillReport): void {
@@ -248,7 +253,25 @@ function printRecovery(report: RecoveryDrillReport): void {
   console.log(
     `    routing ${report.routing.before} → ${report.routing.after}${report.routing.before === report.routing.after ? ' (untouched)' : ''}`,
   );
+  if (report.outage) {
+    const seen = report.outage.witnessDuringOutage;
+    console.log(`    outage: ${report.outage.description}; the DR region's witness found it ${seen.status}`);
+  }
+  printLedger(report.ledger);
+}
+
+function printLedger(ledger: LedgerCheck): void {
   console.log(
-    `    ledger: ${report.ledger.entries} entries, ${report.ledger.verified ? 'verified' : `NOT verified: ${report.ledger.problem}`}`,
+    `    ledger: ${ledger.entries} entries, ${ledger.verified ? 'verified' : `NOT verified: ${ledger.problem}`}`,
   );
+  for (const log of ledger.logs) {
+    const witness = log.witness;
+    const seen =
+      witness.status === 'cosigned' || witness.status === 'up-to-date'
+        ? `${witness.status} its ${witness.treeSize} entries`
+        : witness.status === 'nothing-to-witness'
+          ? 'nothing to witness yet'
+          : `${witness.status}: ${witness.reason}`;
+    console.log(`      ${log.region}: ${log.entries} entries; witness of the other region: ${seen}`);
+  }
 }

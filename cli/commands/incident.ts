@@ -1,16 +1,12 @@
-import * as os from 'node:os';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
 import { DynamoDbIncidentRepository } from '../../lambdas/adapters/aws/dynamodb-incident-repository';
-import { DynamoDbLedgerStore } from '../../lambdas/adapters/aws/dynamodb-ledger-store';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from '../../lambdas/core/incident/incident';
 import { type Actor, IncidentService } from '../../lambdas/core/incident/incident-service';
-import { LedgerAppender } from '../../lambdas/core/ledger/ledger';
-import { LEDGER_TABLE_NAME } from '../../lib/constructs/audit-ledger';
 import { openLocalState } from '../../local/harness/local-state';
+import { deployedLedgerAppender, deployedOperator, localOperator } from '../operator-identity';
 import { stateDirectory } from '../state';
 import { StackOutputMissingError } from './ledger';
 
@@ -113,12 +109,13 @@ async function withSession(target: Target, work: (session: Session) => Promise<v
 async function localSession(): Promise<Session> {
   const state = await openLocalState(stateDirectory());
   const repository = new DynamoDbIncidentRepository(state.dynamo.documentClient, state.incidentsTable);
+  const operator = localOperator();
   return {
     repository,
-    incidents: new IncidentService(repository, state.ledger.ledger),
-    actor: { type: 'operator', id: `operator:${os.userInfo().username}@${os.hostname()}` },
+    incidents: new IncidentService(repository, state.ledgers.primary.appender(operator.writer)),
+    actor: operator.actor,
     close: async () => {
-      await state.ledger.ledger.integrate();
+      await state.ledgers.primary.ledger.integrate();
       await state.close();
     },
   };
@@ -133,15 +130,12 @@ async function deployedSession(stackName: string, region: string): Promise<Sessi
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const identity = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
+  const operator = await deployedOperator(region);
   const repository = new DynamoDbIncidentRepository(documents, tableName);
   return {
     repository,
-    incidents: new IncidentService(
-      repository,
-      new LedgerAppender({ store: new DynamoDbLedgerStore(documents, LEDGER_TABLE_NAME) }),
-    ),
-    actor: { type: 'iam-principal', id: identity.Arn ?? 'unknown-principal' },
+    incidents: new IncidentService(repository, deployedLedgerAppender(region, operator)),
+    actor: operator.actor,
     close: async () => {},
   };
 }

@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLedgerExport, writeLedgerExport } from '../../cli/ledger-export-directory';
+import { DirectoryCheckpointArchive } from '../../lambdas/adapters/local/directory-checkpoint-archive';
 import { MemoryLedgerStore } from '../../lambdas/adapters/local/memory-ledger-store';
 import type { AuditRecord } from '../../lambdas/core/ledger/audit-record';
-import { SequencedLedger } from '../../lambdas/core/ledger/ledger';
-import { localNoteSigner, type NoteSigner, noteVerifier } from '../../lambdas/core/ledger/signed-note';
-import { verifyLedgerExport } from '../../lambdas/core/ledger/verify-export';
+import { LedgerAppender, SequencedLedger } from '../../lambdas/core/ledger/ledger';
+import { WORKFLOW_WRITERS } from '../../lambdas/core/ledger/ledger-contract';
+import { localNoteSigner, type NoteSigner, verifierKey } from '../../lambdas/core/ledger/signed-note';
+import { verifyLedgerExports } from '../../lambdas/core/ledger/verify-ledgers';
 
 export interface LedgerBenchResult {
   readonly entries: number;
@@ -26,6 +28,7 @@ export interface LedgerBenchResult {
 }
 
 const ORIGIN = 'bench.localhost/aor/audit-ledger';
+const EXECUTIONS = 'arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:aor-incident-response:';
 
 /** Wraps a signer to count its signatures: the ledger must sign once per batch, never per entry. */
 export function countingSigner(inner: NoteSigner): { signer: NoteSigner; signatures: () => number } {
@@ -51,7 +54,7 @@ function record(i: number): AuditRecord {
     actor: {
       type: 'workflow',
       id: 'AorIncidentResponse',
-      execution: `incident-response:INC-20261123-${(i % 10_000).toString().padStart(4, '0')}`,
+      execution: `${EXECUTIONS}INC-20261123-${(i % 10_000).toString().padStart(4, '0')}`,
       state: 'Restart blockchain node',
     },
     occurredAt: new Date(Date.UTC(2026, 10, 23, 0, 0, 0, i)).toISOString(),
@@ -80,8 +83,9 @@ export function measureSha256PerSec(): number {
 }
 
 /**
- * Appends `entries` records through the ledger core, integrates them (one signature per run),
- * exports them to a temporary directory and verifies the export offline, timing each phase.
+ * Appends `entries` records through the ledger core, integrates them (every request re-checked,
+ * one signature per run), exports them to a temporary directory and verifies the export offline,
+ * timing each phase.
  */
 export async function benchLedger(
   entries: number,
@@ -91,24 +95,30 @@ export async function benchLedger(
   const baseSigner = localNoteSigner(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ORIGIN);
   const { signer, signatures } = countingSigner(baseSigner);
   const store = new MemoryLedgerStore();
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'aor-bench-ledger-'));
   let tick = Date.UTC(2026, 10, 23);
+  // Strictly increasing receive times, as the many appends of a real day would have.
+  const clock = () => {
+    tick += 1;
+    return new Date(tick);
+  };
+  const writer = WORKFLOW_WRITERS.incidentResponse;
+  const appender = new LedgerAppender({ store, writer, clock, settleMs: 0 });
   const ledger = new SequencedLedger({
     store,
     signer,
     origin: ORIGIN,
+    archive: new DirectoryCheckpointArchive(path.join(directory, 'archive')),
+    writers: { workflows: { [writer]: EXECUTIONS } },
     settleMs: 0,
-    // Strictly increasing receive times, as the many appends of a real day would have.
-    clock: () => {
-      tick += 1;
-      return new Date(tick);
-    },
+    clock,
     batchSize: 10_000,
     maxBatchesPerRun: Number.MAX_SAFE_INTEGER,
   });
 
   log(`appending ${entries} entries`);
   let started = process.hrtime.bigint();
-  for (let i = 0; i < entries; i++) await ledger.append(record(i), `bench-${i}`);
+  for (let i = 0; i < entries; i++) await appender.append(record(i), `bench-${i}`);
   const appendPerSec = perSecond(entries, started);
 
   log('integrating');
@@ -119,18 +129,21 @@ export async function benchLedger(
   const revision = await ledger.getRevision(Math.floor(entries / 2));
   const proofBytes = revision.inclusionProof.length * 32;
 
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'aor-bench-ledger-'));
   try {
     log('exporting');
     started = process.hrtime.bigint();
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    await writeLedgerExport(directory, ORIGIN, publicKeyPem, ledger.exportContents());
+    const vkey = verifierKey(ORIGIN, publicKeyPem);
+    const exported = path.join(directory, 'export');
+    await writeLedgerExport(exported, [
+      { origin: ORIGIN, publicKeyPem, verifierKey: vkey, parts: ledger.exportContents() },
+    ]);
     const exportPerSec = perSecond(entries, started);
 
     log('verifying');
-    const contents = readLedgerExport(directory);
+    const contents = readLedgerExport(exported);
     started = process.hrtime.bigint();
-    const verification = verifyLedgerExport(contents, [noteVerifier(ORIGIN, publicKeyPem)]);
+    const verification = verifyLedgerExports({ ...contents, verifierKeys: [vkey] });
     const verifyPerSec = perSecond(entries, started);
     if (!verification.ok) throw new Error(`benchmark export failed verification: ${verification.problem}`);
 

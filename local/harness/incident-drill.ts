@@ -2,6 +2,7 @@ import { DynamoDbIncidentRepository } from '../../lambdas/adapters/aws/dynamodb-
 import type { Incident, TimelineEvent } from '../../lambdas/core/incident/incident';
 import { IncidentService } from '../../lambdas/core/incident/incident-service';
 import type { ActionName, PlaybookId } from '../../lambdas/core/incident/playbooks';
+import { localOperatorWriter } from '../../lambdas/core/ledger/ledger-contract';
 import { actionSettings, INCIDENT_STATE_MACHINE_NAME } from '../../lib/constructs/incident-response-workflow';
 import { SimulatedPlatform } from '../simulation/platform';
 import { lambdaErrorMessage } from '../../lambdas/shared/lambda-error';
@@ -54,6 +55,8 @@ export interface IncidentDrillReport {
 }
 
 const CONSOLE_URL = 'https://console.amazonaws-us-gov.com';
+/** The simulated on-call operator who acknowledges drill incidents. */
+const DRILL_OPERATOR = 'drill-on-call';
 
 /**
  * Runs the synthesized incident response state machine end to end on this machine: the alarm of
@@ -77,9 +80,10 @@ export async function runIncidentDrill(options: IncidentDrillOptions): Promise<I
     });
     const alarmFields = startScenario(options.scenario, platform);
     if (options.fail) platform.failAction(options.fail);
+    // The on-call operator acts as themself: their records go under their own writer namespace.
     const incidents = new IncidentService(
       new DynamoDbIncidentRepository(state.dynamo.documentClient, state.incidentsTable),
-      state.ledger.ledger,
+      state.ledgers.primary.appender(localOperatorWriter(DRILL_OPERATOR)),
       () => new Date(clock.now()),
     );
     const functions = synth.stacks.incidentResponse.workflow.functions;
@@ -107,7 +111,7 @@ export async function runIncidentDrill(options: IncidentDrillOptions): Promise<I
         incidentId = id;
         const ackAfter = options.acknowledgeAfterSeconds;
         if (ackAfter !== undefined && task.clock.now() - alarmAt >= ackAfter * 1000) {
-          await incidents.acknowledge(id, { type: 'operator', id: 'operator:drill-on-call' });
+          await incidents.acknowledge(id, { type: 'operator', id: `operator:${DRILL_OPERATOR}` });
         }
         if (!notify) throw new Error('the notify task is not bound');
         return notify(input as never, task);
@@ -173,7 +177,7 @@ export async function runIncidentDrill(options: IncidentDrillOptions): Promise<I
       incident: incident ? { ...incident, timeline: await repository.readTimeline(incident.id) } : null,
       notifications: platform.outbox().map((m) => ({ channel: m.channel, subject: m.subject })),
       ...(recovery && { recovery }),
-      ledger: await integrateAndVerify(state.ledger),
+      ledger: await integrateAndVerify(state.ledgers),
     };
   } finally {
     await state.close();

@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { DynamoDbIncidentRepository } from '../../lambdas/adapters/aws/dynamodb-incident-repository';
 import type { ActionSettings } from '../../lambdas/core/incident/actions';
 import { IncidentService } from '../../lambdas/core/incident/incident-service';
+import { WORKFLOW_WRITERS } from '../../lambdas/core/ledger/ledger-contract';
 import type { ClusterOperations } from '../../lambdas/core/operations/cluster';
 import type {
   AlarmTagReader,
@@ -61,14 +62,15 @@ export function lambdaContext(functionName: string, clock: WorkflowClock, timeou
 
 /**
  * Binds every Task of the synthesized incident workflow to the real handler code, built per
- * invocation over local adapters: DynamoDB in process, the signed local ledger, and the simulated
+ * invocation over local adapters: DynamoDB in process, the primary region's local ledger (as the
+ * incident workflow's writer), and the simulated
  * platform on the clock of the branch that calls it (Parallel branches have clocks of their own).
  */
 export function incidentTaskHandlers(env: IncidentTaskEnvironment): TaskHandlers {
   const services = (clock: WorkflowClock) =>
     new IncidentService(
       new DynamoDbIncidentRepository(env.state.dynamo.documentClient, env.state.incidentsTable),
-      env.state.ledger.ledger,
+      env.state.ledgers.primary.appender(WORKFLOW_WRITERS.incidentResponse),
       () => new Date(clock.now()),
     );
   const bind = (

@@ -8,14 +8,17 @@ import {
   RECOVERY_STATE_MACHINE_NAME,
   recoverySettings,
 } from '../../lib/constructs/disaster-recovery-workflow';
+import { WORKFLOW_WRITERS } from '../../lambdas/core/ledger/ledger-contract';
+import type { WitnessOutcome } from '../../lambdas/core/ledger/witness';
 import { SimulatedPlatform } from '../simulation/platform';
+import { regionOutage } from '../simulation/region-outage';
 import type { RecoveryStep } from '../simulation/recovery-faults';
 import { lambdaErrorMessage } from '../../lambdas/shared/lambda-error';
 import { SimulatedClock } from '../workflow/clock';
 import { runWorkflow, type WorkflowRun } from '../workflow/runner';
 import type { TaskContext } from '../workflow/task-bindings';
 import { lambdaContext } from './incident-task-handlers';
-import { type LedgerCheck, integrateAndVerify } from './ledger-check';
+import { integrateAndVerify, type LedgerCheck, runDrSequencer } from './ledger-check';
 import { openLocalState } from './local-state';
 import { synthesizedAor } from './synthesized-app';
 
@@ -31,6 +34,11 @@ export interface RecoveryDrillOptions {
   readonly fail?: RecoveryStep;
   /** Gate the routing switch on an operator, who approves or rejects it (simulated). */
   readonly approval?: 'approve' | 'reject';
+  /**
+   * The primary region is down for the whole run: its ledger and Route 53's control plane (homed
+   * there) do not answer. The ledger check afterwards is made once the region is back.
+   */
+  readonly primaryDown?: boolean;
   readonly stateDirectory: string;
   readonly persist?: boolean;
   readonly start?: Date;
@@ -60,6 +68,8 @@ export interface RecoveryDrillReport {
   readonly compensation: Record<string, unknown> | null;
   readonly recordedSteps: RecoveryStepRecord[];
   readonly routing: { before: string | undefined; after: string | undefined };
+  /** The primary region's outage, when the drill had one, and how the DR region's witness saw it. */
+  readonly outage: { readonly description: string; readonly witnessDuringOutage: WitnessOutcome } | null;
   readonly ledger: LedgerCheck;
 }
 
@@ -78,6 +88,8 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
     const clock = new SimulatedClock(start);
     const platform = SimulatedPlatform.phoenixRooivalkDrSite({ epoch: clock.now(), seed: 'dr-drill' });
     if (options.fail) platform.failRecoveryStep(options.fail);
+    const outage = options.primaryDown ? regionOutage(platform, synth.config.primaryRegion) : undefined;
+    if (outage) state.ledgers.setRegionReachable(synth.config.primaryRegion, false);
     const runs = new DynamoDbRecoveryRunStore(state.dynamo.documentClient, LOCAL_RUNS_TABLE);
     const fn = synth.stacks.disasterRecovery.workflow.step;
     let runId: string | undefined;
@@ -87,7 +99,8 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
       const recoveryPorts = {
         ...ports,
         runs,
-        trail: state.ledger.ledger,
+        // The DR run records in the DR region's own ledger: the primary region may be the one that failed.
+        trail: state.ledgers.dr.appender(WORKFLOW_WRITERS.disasterRecovery),
         clock: () => new Date(task.clock.now()),
       };
       const result = await createRecoveryStepHandler(() => ({
@@ -138,6 +151,10 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
       },
     });
     const output = run.output as { result?: Record<string, unknown> } | undefined;
+    // What the DR region's sequencer does while the primary is down: integrate, and fail to reach it.
+    const witnessDuringOutage = outage ? (await runDrSequencer(state.ledgers)).witness : undefined;
+    outage?.end();
+    state.ledgers.setRegionReachable(synth.config.primaryRegion, true);
     const restoreData = run.steps.find((s) => s.state === 'Restore data');
     const branchTime = (branch: string) =>
       run.steps
@@ -171,7 +188,8 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
       compensation,
       recordedSteps: runId ? await runs.readSteps(runId) : [],
       routing: { before: routingBefore, after: routedTarget() },
-      ledger: await integrateAndVerify(state.ledger),
+      outage: outage && witnessDuringOutage ? { description: outage.description, witnessDuringOutage } : null,
+      ledger: await integrateAndVerify(state.ledgers),
     };
   } finally {
     await state.close();

@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDbRecoveryRunStore } from '../../lambdas/adapters/aws/dynamodb-recovery-run-store';
 import { openLocalState } from '../../local/harness/local-state';
@@ -16,6 +18,7 @@ afterAll(() => {
   for (const dir of directories) rmSync(dir, { recursive: true, force: true });
 });
 
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 const START = new Date('2026-11-23T04:00:00.000Z');
 const PRIMARY = 'phoenix-rooivalk-prod-1a2b3c4d5e.us-gov-west-1.elb.amazonaws.com';
 const DR = 'phoenix-rooivalk-dr-6f7e8d9c0b.us-gov-east-1.elb.amazonaws.com';
@@ -132,5 +135,64 @@ describe('the one-run lock across drills on one state', () => {
     expect(report.error?.error).toBe('RecoveryAlreadyRunningError');
     expect(report.error?.cause).toContain('DR-20261123T035000Z-other');
     expect(report.steps.map((s) => s.state)).toEqual(['Begin recovery', 'Refuse run']);
+  });
+});
+
+describe('a disaster recovery while the primary region is down', () => {
+  const run = promisify(execFile);
+  const aor = (dir: string, ...args: string[]) =>
+    run('node', [path.join(PROJECT_ROOT, 'cli', 'aor.mjs'), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, AOR_STATE_DIR: dir },
+    }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string; stderr: string }) => ({
+        code: error.code,
+        stdout: `${error.stdout}${error.stderr}`,
+      }),
+    );
+
+  it('records the run in the DR region’s log; both logs export and verify, and one changed byte fails', async () => {
+    const dir = stateDirectory();
+    const report = await runRecoveryDrill({
+      start: START,
+      persist: true,
+      stateDirectory: dir,
+      dryRun: true,
+      primaryDown: true,
+    });
+    expect(report.status).toBe('SUCCEEDED');
+    // While the primary was down, the DR region's witness could not reach it…
+    expect(report.outage?.witnessDuringOutage).toMatchObject({
+      status: 'unreachable',
+      reason: expect.stringContaining('ETIMEDOUT'),
+    });
+    // …the run's records are all in the DR region's log, none in the primary's…
+    const [primary, dr] = report.ledger.logs;
+    expect(primary).toMatchObject({ region: 'us-gov-west-1', entries: 0 });
+    expect(dr?.entries).toBeGreaterThan(5);
+    // …and once it is back, each region has cosigned the other's latest checkpoint.
+    expect(primary?.witness).toMatchObject({ status: 'cosigned', treeSize: dr?.entries });
+    expect(report.ledger.verified).toBe(true);
+
+    const exported = path.join(dir, 'export');
+    expect((await aor(dir, 'ledger', 'export', '--out', exported)).code).toBe(0);
+    const keys = path.join(dir, 'ledger', 'verifier-keys.txt');
+    const verified = await aor(dir, 'ledger', 'verify', exported, '--key', keys);
+    expect(verified).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('verified localhost/aor/audit-ledger/us-gov-east-1'),
+    });
+    expect(verified.stdout).toContain('cosigned at');
+    // No key pinned: refused, not verified against the export's own.
+    expect((await aor(dir, 'ledger', 'verify', exported)).code).not.toBe(0);
+
+    const entries = path.join(exported, 'localhost_aor_audit-ledger_us-gov-east-1', 'entries.jsonl');
+    const bytes = readFileSync(entries);
+    bytes[40] = (bytes[40] ?? 0) ^ 0x01;
+    writeFileSync(entries, bytes);
+    const tampered = await aor(dir, 'ledger', 'verify', exported, '--key', keys);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toContain('FAILED localhost/aor/audit-ledger/us-gov-east-1');
   });
 });

@@ -163,7 +163,7 @@ describe('incident response, the synthesized state machine run locally', () => {
           new (await import('@aws-sdk/lib-dynamodb')).ScanCommand({ TableName: state.incidentsTable }),
         ),
       ).toMatchObject({ Count: 0 });
-      expect((await state.ledger.ledger.integrate()).treeSize).toBe(0);
+      expect((await state.ledgers.primary.ledger.integrate()).treeSize).toBe(0);
     } finally {
       await state.close();
     }

@@ -4,41 +4,17 @@ import {
   BatchGetCommand,
   type BatchGetCommandInput,
   type BatchGetCommandOutput,
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 
 type Item = Record<string, unknown>;
 
-/** DynamoDB's per-request limits: BatchWriteItem takes 25 requests, BatchGetItem 100 keys. */
-const WRITE_BATCH = 25;
+/** DynamoDB's per-request limit: BatchGetItem takes 100 keys. */
 const GET_BATCH = 100;
 const MAX_ATTEMPTS = 8;
 
 export class DynamoDbBatchIncompleteError extends Error {
   override name = 'DynamoDbBatchIncompleteError';
-}
-
-/**
- * Puts items with BatchWriteItem, resubmitting what DynamoDB leaves unprocessed (it does so under
- * throttling rather than failing) with exponential backoff, until all are written.
- */
-export async function batchPut(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  items: readonly Item[],
-): Promise<void> {
-  for (let start = 0; start < items.length; start += WRITE_BATCH) {
-    let requests = items.slice(start, start + WRITE_BATCH).map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 1; requests.length > 0; attempt++) {
-      if (attempt > MAX_ATTEMPTS) {
-        throw new DynamoDbBatchIncompleteError(`${requests.length} items still unprocessed in ${tableName}`);
-      }
-      if (attempt > 1) await backoff(attempt);
-      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-      requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
-    }
-  }
 }
 
 /** Gets items by key with BatchGetItem, resubmitting unprocessed keys; missing items are absent. */

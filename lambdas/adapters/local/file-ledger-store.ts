@@ -1,12 +1,15 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type {
+  AppendRequest,
+  CosignedCheckpoint,
   IntegratedEntry,
   LedgerHead,
-  PendingAppend,
+  QueuedAppend,
   StoredCheckpoint,
   StoredNode,
 } from '../../core/ledger/ports';
+import { refKey } from '../../core/ledger/ports';
 import { MemoryLedgerStore } from './memory-ledger-store';
 
 const FILES = {
@@ -15,13 +18,25 @@ const FILES = {
   entries: 'entries.jsonl',
   nodes: 'nodes.jsonl',
   checkpoints: 'checkpoints.jsonl',
+  witness: 'witness.jsonl',
   head: 'head.json',
 } as const;
 
+type WitnessEvent =
+  | { readonly kind: 'pin'; readonly origin: string; readonly verifierKey: string }
+  | {
+      readonly kind: 'cosigned';
+      readonly cosigned: CosignedCheckpoint;
+      readonly rootHash: string;
+      readonly expectedVersion: number;
+    };
+
 /**
- * The local ledger of the drills, under `.aor/ledger/`: the in-memory store, persisted as
- * append-only JSON-lines files (the head alone is replaced, atomically by rename, as the DynamoDB
- * head item is). Opening it replays the files, so a later `aor ledger export` sees every drill.
+ * A region's ledger of the local drills, under `.aor/ledger/<region>/`: the in-memory store,
+ * persisted as append-only JSON-lines files (the head alone is replaced, atomically by rename, as
+ * the DynamoDB head item is). Opening it replays the files, so a later `aor ledger export` sees
+ * every drill. Lines are replayed in the order they were written, so a dead run's leftovers are
+ * written over by the run that followed it, as in DynamoDB.
  */
 export class FileLedgerStore extends MemoryLedgerStore {
   private constructor(private readonly directory: string) {
@@ -35,22 +50,23 @@ export class FileLedgerStore extends MemoryLedgerStore {
     return store;
   }
 
-  override async putRequest(request: PendingAppend): Promise<{ stored: PendingAppend; created: boolean }> {
+  override async putRequest(request: AppendRequest): Promise<{ stored: AppendRequest; created: boolean }> {
     const result = await super.putRequest(request);
-    if (result.created) this.appendLine(FILES.requests, request);
+    if (result.created) this.appendLines(FILES.requests, [request]);
     return result;
   }
 
-  override async enqueue(request: PendingAppend): Promise<void> {
-    await super.enqueue(request);
-    this.appendLine(FILES.pending, request);
+  override async enqueue(queued: QueuedAppend): Promise<void> {
+    await super.enqueue(queued);
+    this.appendLines(FILES.pending, [queued]);
   }
 
   override async writeBatch(
+    committedSize: number,
     entries: readonly IntegratedEntry[],
     nodes: readonly StoredNode[],
   ): Promise<void> {
-    await super.writeBatch(entries, nodes);
+    await super.writeBatch(committedSize, entries, nodes);
     this.appendLines(FILES.entries, entries);
     this.appendLines(FILES.nodes, nodes);
   }
@@ -63,23 +79,42 @@ export class FileLedgerStore extends MemoryLedgerStore {
   }
 
   override async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    const listed = (await this.readCheckpoints()).some((c) => c.treeSize === checkpoint.treeSize);
     await super.putCheckpoint(checkpoint);
-    this.appendLine(FILES.checkpoints, checkpoint);
+    if (!listed) this.appendLines(FILES.checkpoints, [checkpoint]);
+  }
+
+  override async pinWitnessedKey(origin: string, verifierKey: string): Promise<string> {
+    const pinned = await super.pinWitnessedKey(origin, verifierKey);
+    if (pinned === verifierKey) this.appendLines(FILES.witness, [{ kind: 'pin', origin, verifierKey }]);
+    return pinned;
+  }
+
+  override async recordCosigned(
+    cosigned: CosignedCheckpoint,
+    rootHash: string,
+    expectedVersion: number,
+  ): Promise<void> {
+    await super.recordCosigned(cosigned, rootHash, expectedVersion);
+    this.appendLines(FILES.witness, [{ kind: 'cosigned', cosigned, rootHash, expectedVersion }]);
   }
 
   private replay(): void {
-    for (const request of this.readLines<PendingAppend>(FILES.requests))
-      this.requests.set(request.idempotencyKey, request);
-    for (const request of this.readLines<PendingAppend>(FILES.pending)) void super.enqueue(request);
+    for (const request of this.readLines<AppendRequest>(FILES.requests)) void super.putRequest(request);
+    for (const queued of this.readLines<QueuedAppend>(FILES.pending)) void super.enqueue(queued);
     const headFile = path.join(this.directory, FILES.head);
     if (existsSync(headFile)) this.head = JSON.parse(readFileSync(headFile, 'utf8')) as LedgerHead;
-    // Lines past the committed head belong to a batch that never committed; the sequencer rewrites them.
-    const committed = this.readLines<IntegratedEntry>(FILES.entries).filter(
-      (e) => e.index < this.head.treeSize,
-    );
-    void super.writeBatch(committed, this.readLines<StoredNode>(FILES.nodes));
+    for (const entry of this.readLines<IntegratedEntry>(FILES.entries)) {
+      this.entries[entry.index] = entry;
+      this.addMarker(refKey(entry), entry.index);
+    }
+    for (const node of this.readLines<StoredNode>(FILES.nodes)) this.storeNode(node);
     for (const checkpoint of this.readLines<StoredCheckpoint>(FILES.checkpoints))
       void super.putCheckpoint(checkpoint);
+    for (const event of this.readLines<WitnessEvent>(FILES.witness)) {
+      if (event.kind === 'pin') void super.pinWitnessedKey(event.origin, event.verifierKey);
+      else void super.recordCosigned(event.cosigned, event.rootHash, event.expectedVersion);
+    }
   }
 
   private readLines<T>(file: string): T[] {
@@ -89,10 +124,6 @@ export class FileLedgerStore extends MemoryLedgerStore {
       .split('\n')
       .filter((line) => line.length > 0)
       .map((line) => JSON.parse(line) as T);
-  }
-
-  private appendLine(file: string, value: unknown): void {
-    appendFileSync(path.join(this.directory, file), `${JSON.stringify(value)}\n`);
   }
 
   private appendLines(file: string, values: readonly unknown[]): void {

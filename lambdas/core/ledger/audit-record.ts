@@ -14,6 +14,8 @@ export interface AuditRecord {
     id: string;
     execution?: string;
     state?: string;
+    /** An IAM principal's `aws:userid` (e.g. `AROA…:alice`): the identity IAM enforced on the write. */
+    principalId?: string;
   };
   /** ISO 8601 in UTC (`Z`). */
   occurredAt: string;
@@ -45,6 +47,10 @@ export const auditRecordSchema = z.strictObject({
     execution: text(ARN_LENGTH).optional(),
     // Step Functions limits state names to 80 characters.
     state: text(80).optional(),
+    // aws:userid is the unique id (up to 128) and, for a role session, ':' and the session name (up to 64).
+    principalId: text(200)
+      .regex(/^[\w+=,.@:-]+$/, 'principalId is an aws:userid such as AROA…:session')
+      .optional(),
   }),
   occurredAt: z.iso.datetime(),
   inputs: jsonObject.optional(),
@@ -98,15 +104,41 @@ export function parseAuditRecord(input: unknown): AuditRecord {
 
 /** The ledger entry bytes: UTF-8 of the RFC 8785 canonical JSON of the validated record. */
 export function canonicalEntryBytes(record: AuditRecord): Uint8Array {
-  const canonical = canonicalize(parseAuditRecord(record));
+  return new Uint8Array(Buffer.from(canonicalTextOfValid(parseAuditRecord(record)), 'utf8'));
+}
+
+/**
+ * The record a stored entry holds, checked as the sequencer must before integrating it: JSON, a
+ * valid audit record, and exactly that record's canonical form (so anyone can re-derive the bytes).
+ */
+export function parseEntry(entry: string): AuditRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(entry);
+  } catch {
+    throw new InvalidAuditRecordError('(record)', 'the entry is not JSON');
+  }
+  const record = parseAuditRecord(json);
+  // Validated once: the canonical form of what was parsed, compared with the stored text.
+  if (canonicalTextOfValid(record) !== entry) {
+    throw new InvalidAuditRecordError(
+      '(record)',
+      'the entry is not the RFC 8785 canonical form of its record',
+    );
+  }
+  return record;
+}
+
+function canonicalTextOfValid(record: AuditRecord): string {
+  const canonical = canonicalize(record);
   if (canonical === undefined) {
     throw new InvalidAuditRecordError('(record)', 'audit record has no JSON representation');
   }
-  const bytes = new Uint8Array(Buffer.from(canonical, 'utf8'));
-  if (bytes.length > MAX_ENTRY_BYTES) {
-    throw new InvalidAuditRecordError('(record)', `entry is ${bytes.length} bytes, over ${MAX_ENTRY_BYTES}`);
+  const size = Buffer.byteLength(canonical, 'utf8');
+  if (size > MAX_ENTRY_BYTES) {
+    throw new InvalidAuditRecordError('(record)', `entry is ${size} bytes, over ${MAX_ENTRY_BYTES}`);
   }
-  return bytes;
+  return canonical;
 }
 
 /** Hex RFC 9162 leaf hash of a record's entry bytes: the record's identity in the ledger. */

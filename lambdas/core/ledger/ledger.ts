@@ -1,10 +1,12 @@
 /**
  * The audit ledger: QLDB's concepts (journal, digest, revision, proofs, export) on an RFC 9162
- * Merkle log. Writers append concurrently; one sequencer integrates what they appended into the
- * tree in batches and signs one checkpoint per run.
+ * Merkle log. Writers append concurrently, each under its own namespace; one sequencer checks what
+ * they appended and integrates it into the tree in batches, then signs one checkpoint per run.
  */
 import * as z from 'zod';
 import { type AuditRecord, canonicalEntryBytes } from './audit-record';
+import { SEQUENCER_ACTOR_ID, SEQUENCER_WRITER } from './ledger-contract';
+import { type LedgerExportPart, ledgerExportContents } from './ledger-export';
 import {
   consistencyProofAsync,
   type Hash,
@@ -14,15 +16,19 @@ import {
   type NodeId,
 } from './merkle';
 import {
+  type AppendRef,
+  type AppendRequest,
   type CheckpointArchive,
   type IntegratedEntry,
   type LedgerHead,
   type LedgerStore,
   nodeId,
-  type PendingAppend,
+  type QueuedAppend,
+  refKey,
   type StoredCheckpoint,
   type StoredNode,
 } from './ports';
+import { requestProblem, sha256Hex, type WriterRules } from './request-checks';
 import { type NoteSigner, parseCheckpoint, signCheckpoint } from './signed-note';
 
 /** What a writer gets back from `append`: enough to find the entry and prove it later. */
@@ -50,6 +56,7 @@ export interface LedgerDigest {
 /** QLDB's revision: an entry and the proof that it is in the tree the checkpoint signs. */
 export interface LedgerRevision {
   readonly index: number;
+  readonly writer: string;
   readonly idempotencyKey: string;
   /** The canonical JSON entry: the exact bytes the leaf hash covers. */
   readonly entry: string;
@@ -65,24 +72,28 @@ export interface AuditTrail {
   append(record: AuditRecord, idempotencyKey: string): Promise<AppendReceipt>;
 }
 
-/** The whole ledger, QLDB's operations kept. */
-export interface AuditLedger extends AuditTrail {
+/** The sequencer's side of the ledger, QLDB's operations kept. */
+export interface AuditLedger {
   integrate(): Promise<IntegrationResult>;
   getDigest(): Promise<LedgerDigest>;
   getRevision(index: number, treeSize?: number): Promise<LedgerRevision>;
   getConsistencyProof(oldSize: number, newSize: number): Promise<string[]>;
-  /** Every checkpoint and every entry they cover, oldest first, for an export. */
+  /** Every archived checkpoint and cosignature, and every entry they cover, for an export. */
   exportContents(pageSize?: number): AsyncGenerator<LedgerExportPart>;
 }
 
-export type LedgerExportPart =
-  | { readonly kind: 'checkpoints'; readonly checkpoints: StoredCheckpoint[] }
-  | { readonly kind: 'entries'; readonly entries: IntegratedEntry[] };
+/** A request the sequencer refused to integrate, and why (recorded in the ledger itself). */
+export interface Quarantined extends AppendRef {
+  readonly reason: string;
+}
 
 export interface IntegrationResult {
   readonly integrated: number;
-  /** Pending appends skipped because their key was already in the tree (a re-queued straggler). */
+  /** Queued appends skipped because their request was already in the tree (a re-queued straggler). */
   readonly duplicatesSkipped: number;
+  /** Queued pointers that name no stored request (no writer appends that way). */
+  readonly danglingSkipped: number;
+  readonly quarantined: readonly Quarantined[];
   readonly treeSize: number;
   readonly rootHash: string;
   /** Set when this run signed a checkpoint. */
@@ -105,6 +116,14 @@ export class RevisionNotFoundError extends Error {
   override name = 'RevisionNotFoundError';
 }
 
+/**
+ * The archive holds a checkpoint of this tree size with a different root: the tree was rewritten
+ * since that checkpoint was signed. Nothing more is signed until someone with break-glass looks.
+ */
+export class LedgerForkError extends Error {
+  override name = 'LedgerForkError';
+}
+
 const idempotencyKeySchema = z
   .string()
   .min(1)
@@ -113,20 +132,26 @@ const idempotencyKeySchema = z
 
 export interface LedgerAppenderOptions {
   readonly store: LedgerStore;
+  /** The writer's namespace: what IAM lets this principal write, and what its records may claim. */
+  readonly writer: string;
   readonly clock?: () => Date;
   /**
-   * How old a pending append must be before the sequencer takes it. Writers stamp appends with
+   * How old a queued append must be before the sequencer takes it. Writers stamp appends with
    * their own clock; the wait lets an append stamped just before a batch's cursor still land
    * before the batch is taken, and `append` re-queues one that took longer than half of it.
    */
   readonly settleMs?: number;
 }
 
-export interface SequencedLedgerOptions extends LedgerAppenderOptions {
+export interface SequencedLedgerOptions {
+  readonly store: LedgerStore;
   readonly signer: NoteSigner;
   /** The checkpoint origin line; also the signing key's name. */
   readonly origin: string;
-  readonly archive?: CheckpointArchive;
+  readonly archive: CheckpointArchive;
+  readonly writers: WriterRules;
+  readonly clock?: () => Date;
+  readonly settleMs?: number;
   /** Entries per committed batch; a run integrates up to `maxBatchesPerRun` of them. */
   readonly batchSize?: number;
   readonly maxBatchesPerRun?: number;
@@ -135,16 +160,18 @@ export interface SequencedLedgerOptions extends LedgerAppenderOptions {
 const DEFAULT_SETTLE_MS = 10_000;
 
 /**
- * The writers' side of the ledger: appends only, so the workflows that record their actions need
+ * A writer's side of the ledger: appends only, so the workflows that record their actions need
  * no access to the signing key or the tree.
  */
 export class LedgerAppender implements AuditTrail {
-  protected readonly store: LedgerStore;
-  protected readonly clock: () => Date;
-  protected readonly settleMs: number;
+  private readonly store: LedgerStore;
+  private readonly writer: string;
+  private readonly clock: () => Date;
+  private readonly settleMs: number;
 
   constructor(options: LedgerAppenderOptions) {
     this.store = options.store;
+    this.writer = options.writer;
     this.clock = options.clock ?? (() => new Date());
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
   }
@@ -156,16 +183,17 @@ export class LedgerAppender implements AuditTrail {
     }
     const entryBytes = canonicalEntryBytes(record);
     const receivedAt = this.clock().toISOString();
-    const request: PendingAppend = {
+    const request: AppendRequest = {
+      writer: this.writer,
       idempotencyKey,
       entry: Buffer.from(entryBytes).toString('utf8'),
       leafHash: Buffer.from(leafHash(entryBytes)).toString('hex'),
       receivedAt,
-      pendingId: `${receivedAt}#${idempotencyKey}`,
+      pendingId: this.pendingId(receivedAt, idempotencyKey),
     };
     const { stored, created } = await this.store.putRequest(request);
     if (!created) return this.receiptForRepeat(stored, request);
-    await this.store.enqueue(stored);
+    await this.store.enqueue(pointer(stored, stored.pendingId));
     // An append that took more than half the settle window may have landed behind a batch
     // the sequencer already took; queue it again, later. The sequencer drops whichever copy
     // comes second.
@@ -175,67 +203,156 @@ export class LedgerAppender implements AuditTrail {
     return receipt(stored, false);
   }
 
-  private async receiptForRepeat(stored: PendingAppend, repeat: PendingAppend): Promise<AppendReceipt> {
+  private async receiptForRepeat(stored: AppendRequest, repeat: AppendRequest): Promise<AppendReceipt> {
     if (stored.leafHash !== repeat.leafHash) {
       throw new IdempotencyConflictError(
         `idempotency key ${repeat.idempotencyKey} was used for a different record (leaf ${stored.leafHash})`,
       );
     }
     const head = await this.store.readHead();
-    const index = (await this.store.integratedIndexes([stored.idempotencyKey])).get(stored.idempotencyKey);
-    if (index !== undefined && index < head.treeSize) return receipt(stored, true, index);
+    const index = (await confirmedIndexes(this.store, head, [stored])).get(refKey(stored));
+    if (index !== undefined) return receipt(stored, true, index);
     // Not integrated yet: either still queued, or the first attempt died before queueing it or
     // queued it behind the sequencer's cursor. Queueing again is harmless in every case.
-    await this.store.enqueue(stored.pendingId > head.cursor ? stored : this.requeued(stored));
+    await this.store.enqueue(
+      stored.pendingId > head.cursor ? pointer(stored, stored.pendingId) : this.requeued(stored),
+    );
     return receipt(stored, true);
   }
 
-  private requeued(request: PendingAppend): PendingAppend {
-    return { ...request, pendingId: `${this.clock().toISOString()}#${request.idempotencyKey}` };
+  private requeued(request: AppendRequest): QueuedAppend {
+    return pointer(request, this.pendingId(this.clock().toISOString(), request.idempotencyKey));
+  }
+
+  private pendingId(at: string, idempotencyKey: string): string {
+    return `${at}#${this.writer}#${idempotencyKey}`;
   }
 }
 
-/** The whole ledger: the appender plus the sequencer, the digest, revisions, proofs and export. */
-export class SequencedLedger extends LedgerAppender implements AuditLedger {
+/** The sequencer: checks, integrates and signs; and the reader: digest, revisions, proofs, export. */
+export class SequencedLedger implements AuditLedger {
+  private readonly store: LedgerStore;
+  private readonly clock: () => Date;
+  private readonly settleMs: number;
   private readonly batchSize: number;
   private readonly maxBatchesPerRun: number;
+  /** Where the sequencer's own records (quarantines) go: through the same checks as everyone's. */
+  readonly ownRecords: LedgerAppender;
 
   constructor(private readonly options: SequencedLedgerOptions) {
-    super(options);
+    this.store = options.store;
+    this.clock = options.clock ?? (() => new Date());
+    this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
     this.batchSize = options.batchSize ?? 1_000;
     this.maxBatchesPerRun = options.maxBatchesPerRun ?? 50;
+    this.ownRecords = new LedgerAppender({
+      store: options.store,
+      writer: SEQUENCER_WRITER,
+      clock: this.clock,
+      settleMs: this.settleMs,
+    });
   }
 
   /**
-   * The sequencer: integrates queued appends in batches, each committed by a compare-and-set of
-   * the head, then signs one checkpoint of the final tree. Every step before the commit only
-   * writes items nothing reads yet, so a run that dies anywhere is finished by the next one.
+   * Integrates queued appends in batches, each committed by a compare-and-set of the head, then
+   * signs one checkpoint of the final tree. Before its commit a batch writes only past the committed
+   * tree, where nothing reads yet and a later run may write again, so a run that dies anywhere is
+   * finished by the next one; what is committed is never written again.
    */
   async integrate(): Promise<IntegrationResult> {
     let head = await this.store.readHead();
     let integrated = 0;
     let duplicatesSkipped = 0;
+    let danglingSkipped = 0;
+    const quarantined: Quarantined[] = [];
     const receivedBefore = new Date(this.clock().getTime() - this.settleMs).toISOString();
     for (let batch = 0; batch < this.maxBatchesPerRun; batch++) {
-      const pending = await this.store.pendingAfter(head.cursor, receivedBefore, this.batchSize);
-      const last = pending.at(-1);
+      const queued = await this.store.pendingAfter(head.cursor, receivedBefore, this.batchSize);
+      const last = queued.at(-1);
       if (!last) break;
-      const indexes = await this.store.integratedIndexes(pending.map((p) => p.idempotencyKey));
-      // An index at or past the committed size was written by a batch that died before its commit.
-      const committed = (key: string) => (indexes.get(key) ?? Number.POSITIVE_INFINITY) < head.treeSize;
-      const fresh = uniqueByKey(pending.filter((p) => !committed(p.idempotencyKey)));
-      const next = extendTree(head, fresh, last.pendingId);
-      await this.store.writeBatch(next.entries, next.nodes);
+      const sorted = await this.sortBatch(head, queued);
+      // The quarantine records are queued before the commit moves the cursor past the bad requests,
+      // so a run that dies in between cannot skip a request without saying so.
+      for (const item of sorted.quarantined) await this.recordQuarantine(item);
+      const next = extendTree(head, sorted.fresh, last.pendingId);
+      await this.store.writeBatch(head.treeSize, next.entries, next.nodes);
       await this.store.commitHead(head, next.head);
       head = next.head;
-      integrated += fresh.length;
-      duplicatesSkipped += pending.length - fresh.length;
-      if (pending.length < this.batchSize) break;
+      integrated += sorted.fresh.length;
+      duplicatesSkipped += sorted.duplicates;
+      danglingSkipped += sorted.dangling;
+      quarantined.push(...sorted.quarantined);
+      if (queued.length < this.batchSize) break;
     }
+    // The first run signs even an empty tree: a log that exists says so, in a checkpoint of size 0.
     const latest = await this.store.latestCheckpoint();
-    const checkpoint =
-      head.treeSize > 0 && (latest?.treeSize ?? -1) < head.treeSize ? await this.checkpoint(head) : undefined;
-    return { integrated, duplicatesSkipped, treeSize: head.treeSize, rootHash: head.rootHash, checkpoint };
+    const checkpoint = (latest?.treeSize ?? -1) < head.treeSize ? await this.checkpoint(head) : undefined;
+    return {
+      integrated,
+      duplicatesSkipped,
+      danglingSkipped,
+      quarantined,
+      treeSize: head.treeSize,
+      rootHash: head.rootHash,
+      ...(checkpoint && { checkpoint }),
+    };
+  }
+
+  /** Splits a batch of queue pointers into what to integrate, to skip, and to quarantine. */
+  private async sortBatch(head: LedgerHead, queued: readonly QueuedAppend[]) {
+    const unique = uniqueByRef(queued);
+    const [requests, integrated] = await Promise.all([
+      this.store.readRequests(unique),
+      confirmedIndexes(this.store, head, unique),
+    ]);
+    const fresh: AppendRequest[] = [];
+    const quarantinedHere: Quarantined[] = [];
+    let duplicates = queued.length - unique.length;
+    let dangling = 0;
+    for (const ref of unique) {
+      const key = refKey(ref);
+      const request = requests.get(key);
+      if (!request) {
+        dangling++;
+        continue;
+      }
+      if (integrated.has(key)) {
+        duplicates++;
+        continue;
+      }
+      const problem = requestProblem(request, this.options.writers);
+      if (problem !== undefined) {
+        quarantinedHere.push({
+          writer: request.writer,
+          idempotencyKey: request.idempotencyKey,
+          reason: problem,
+        });
+        continue;
+      }
+      fresh.push(request);
+    }
+    return { fresh, quarantined: quarantinedHere, duplicates, dangling };
+  }
+
+  private async recordQuarantine(item: Quarantined): Promise<void> {
+    const ref = refKey(item);
+    try {
+      await this.ownRecords.append(
+        {
+          action: 'ledger.quarantined',
+          target: { type: 'ledger-request', id: `${item.writer} ${item.idempotencyKey}`.slice(0, 2048) },
+          actor: { type: 'system', id: SEQUENCER_ACTOR_ID },
+          occurredAt: this.clock().toISOString(),
+          inputs: { writer: item.writer, idempotencyKey: item.idempotencyKey, reason: item.reason },
+          outcome: 'failed',
+        },
+        `quarantine/${sha256Hex(ref)}`,
+      );
+    } catch (error) {
+      // A run that died after recording this quarantine and before its commit recorded it with
+      // another time: the first record stands.
+      if (!(error instanceof IdempotencyConflictError)) throw error;
+    }
   }
 
   private async checkpoint(head: LedgerHead): Promise<StoredCheckpoint> {
@@ -243,18 +360,23 @@ export class SequencedLedger extends LedgerAppender implements AuditLedger {
       { origin: this.options.origin, treeSize: head.treeSize, rootHash: Buffer.from(head.rootHash, 'hex') },
       this.options.signer,
     );
-    const checkpoint = { treeSize: head.treeSize, note };
-    // The locked archive first: a checkpoint the store lists is always one that cannot be deleted.
-    await this.options.archive?.put(checkpoint);
-    await this.store.putCheckpoint(checkpoint);
-    return checkpoint;
+    // The locked archive first: a checkpoint the table lists is always one that cannot be deleted.
+    // A run that died after archiving left its own signature of this tree there: that one stands.
+    const archived = await this.options.archive.putCheckpoint({ treeSize: head.treeSize, note });
+    const archivedRoot = Buffer.from(checkpointOf(archived.note).rootHash).toString('hex');
+    if (archivedRoot !== head.rootHash) {
+      throw new LedgerForkError(
+        `the archive's checkpoint of ${head.treeSize} entries has root ${archivedRoot}, the tree has ${head.rootHash}`,
+      );
+    }
+    await this.store.putCheckpoint(archived);
+    return archived;
   }
 
   async getDigest(): Promise<LedgerDigest> {
     const latest = await this.store.latestCheckpoint();
     if (!latest) throw new LedgerEmptyError('the ledger has no signed checkpoint yet');
-    // The note's text ends at its last blank line; the signature lines follow it.
-    const parsed = parseCheckpoint(latest.note.slice(0, latest.note.lastIndexOf('\n\n') + 1));
+    const parsed = checkpointOf(latest.note);
     return {
       treeSize: parsed.treeSize,
       rootHash: Buffer.from(parsed.rootHash).toString('base64'),
@@ -271,9 +393,10 @@ export class SequencedLedger extends LedgerAppender implements AuditLedger {
     }
     const [entry] = await this.store.readEntries(index, index + 1);
     if (!entry) throw new RevisionNotFoundError(`entry ${index} is not integrated`);
-    const proof = await inclusionProofAsync(index, size, (ids) => this.fetchNodes(ids));
+    const proof = await inclusionProofAsync(index, size, nodeFetcher(this.store));
     return {
       index,
+      writer: entry.writer,
       idempotencyKey: entry.idempotencyKey,
       entry: entry.entry,
       leafHash: entry.leafHash,
@@ -284,12 +407,11 @@ export class SequencedLedger extends LedgerAppender implements AuditLedger {
   }
 
   async getConsistencyProof(oldSize: number, newSize: number): Promise<string[]> {
-    const proof = await consistencyProofAsync(oldSize, newSize, (ids) => this.fetchNodes(ids));
-    return proof.map(base64);
+    return (await consistencyProof(this.store, oldSize, newSize)).map(base64);
   }
 
   exportContents(pageSize?: number): AsyncGenerator<LedgerExportPart> {
-    return ledgerExportContents(this.store, pageSize);
+    return ledgerExportContents({ store: this.store, archive: this.options.archive }, pageSize);
   }
 
   private async checkpointAt(treeSize: number): Promise<string> {
@@ -297,30 +419,54 @@ export class SequencedLedger extends LedgerAppender implements AuditLedger {
     if (!found) throw new RevisionNotFoundError(`no signed checkpoint at tree size ${treeSize}`);
     return found.note;
   }
+}
 
-  private async fetchNodes(ids: NodeId[]): Promise<Hash[]> {
-    const found = await this.store.readNodes(ids);
-    return ids.map((id) => Buffer.from(found.get(nodeId(id.level, id.index)) ?? '', 'hex'));
-  }
+/** The RFC 9162 consistency proof between two sizes of the tree a store holds. */
+export function consistencyProof(store: LedgerStore, oldSize: number, newSize: number): Promise<Hash[]> {
+  return consistencyProofAsync(oldSize, newSize, nodeFetcher(store));
 }
 
 /**
- * Every checkpoint, then every entry the latest one covers, in pages: what an export holds. Needs
- * only read access to the store, so an auditor's role can export without the signing key.
+ * Where each ref is in the committed tree, for the refs that are: an index marker counts only when
+ * the committed entry it names is the ref's own record (a dead run's leftover or a forged marker
+ * names another one, and is ignored).
  */
-export async function* ledgerExportContents(
+async function confirmedIndexes(
   store: LedgerStore,
-  pageSize = 10_000,
-): AsyncGenerator<LedgerExportPart> {
-  const checkpoints = await store.readCheckpoints();
-  yield { kind: 'checkpoints', checkpoints };
-  const covered = checkpoints.at(-1)?.treeSize ?? 0;
-  for (let from = 0; from < covered; from += pageSize) {
-    yield { kind: 'entries', entries: await store.readEntries(from, Math.min(covered, from + pageSize)) };
+  head: LedgerHead,
+  refs: readonly AppendRef[],
+): Promise<Map<string, number>> {
+  const markers = await store.integratedIndexes(refs);
+  const claims = [...markers].flatMap(([key, indexes]) =>
+    indexes.filter((index) => index < head.treeSize).map((index) => ({ key, index })),
+  );
+  const entries = await Promise.all(
+    claims.map(async ({ key, index }) => ({ key, entry: (await store.readEntries(index, index + 1))[0] })),
+  );
+  const confirmed = new Map<string, number>();
+  for (const { key, entry } of entries) {
+    if (entry && refKey(entry) === key) confirmed.set(key, entry.index);
   }
+  return confirmed;
 }
 
-function receipt(request: PendingAppend, duplicate: boolean, index?: number): AppendReceipt {
+function nodeFetcher(store: LedgerStore): (ids: NodeId[]) => Promise<Hash[]> {
+  return async (ids) => {
+    const found = await store.readNodes(ids);
+    return ids.map((id) => Buffer.from(found.get(nodeId(id.level, id.index)) ?? '', 'hex'));
+  };
+}
+
+/** The checkpoint a signed note carries; the note's text ends at its last blank line. */
+function checkpointOf(note: string) {
+  return parseCheckpoint(note.slice(0, note.lastIndexOf('\n\n') + 1));
+}
+
+function pointer(ref: AppendRef, pendingId: string): QueuedAppend {
+  return { writer: ref.writer, idempotencyKey: ref.idempotencyKey, pendingId };
+}
+
+function receipt(request: AppendRequest, duplicate: boolean, index?: number): AppendReceipt {
   return {
     idempotencyKey: request.idempotencyKey,
     leafHash: request.leafHash,
@@ -331,15 +477,18 @@ function receipt(request: PendingAppend, duplicate: boolean, index?: number): Ap
   };
 }
 
-function uniqueByKey(requests: PendingAppend[]): PendingAppend[] {
+function uniqueByRef<T extends AppendRef>(refs: readonly T[]): T[] {
   const seen = new Set<string>();
-  return requests.filter((request) => !seen.has(request.idempotencyKey) && seen.add(request.idempotencyKey));
+  return refs.filter((ref) => {
+    const key = refKey(ref);
+    return !seen.has(key) && seen.add(key);
+  });
 }
 
 /** The entries, nodes and head a batch adds to the tree: a pure function of the head and the batch. */
 function extendTree(
   head: LedgerHead,
-  batch: readonly PendingAppend[],
+  batch: readonly AppendRequest[],
   cursor: string,
 ): { entries: IntegratedEntry[]; nodes: StoredNode[]; head: LedgerHead } {
   const frontier = MerkleFrontier.deserialize(head.frontier);
@@ -352,6 +501,7 @@ function extendTree(
     }
     entries.push({
       index,
+      writer: request.writer,
       idempotencyKey: request.idempotencyKey,
       entry: request.entry,
       leafHash: request.leafHash,

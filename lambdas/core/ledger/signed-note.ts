@@ -227,6 +227,26 @@ export async function signNote(text: string, signer: NoteSigner): Promise<string
   return `${text}\n${EM_DASH_SPACE}${signer.keyName} ${encodeBase64(new Uint8Array([...keyId, ...signature]))}\n`;
 }
 
+/**
+ * Adds `signer`'s signature to a note someone else signed (a witness cosigning a checkpoint): the
+ * same text, one more signature line. The existing signatures are kept as they are.
+ */
+export async function cosignNote(note: string, signer: NoteSigner): Promise<string> {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0 || !note.endsWith('\n')) {
+    throw new MalformedNoteError('note has no blank line followed by newline-terminated signature lines');
+  }
+  const text = note.slice(0, split + 1);
+  const signature = (await signNote(text, signer)).slice(text.length + 1);
+  return `${note}${signature}`;
+}
+
+/** The same key under another name: one key per region signs its log as the origin and cosigns as its witness. */
+export function signerNamed(signer: NoteSigner, keyName: string): NoteSigner {
+  assertKeyName(keyName);
+  return { keyName, publicKeySpkiDer: signer.publicKeySpkiDer, sign: (message) => signer.sign(message) };
+}
+
 function decodeNote(note: string | Uint8Array): string {
   if (typeof note === 'string') return note;
   try {
