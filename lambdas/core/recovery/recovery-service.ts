@@ -8,7 +8,7 @@
 import type { AuditRecord } from '../ledger/audit-record';
 import type { AuditTrail } from '../ledger/ledger';
 import { appendOwedRecord, type OwedEntry } from '../ledger/owed-records';
-import type { ClusterOperations, KubernetesManifest, WorkloadRef } from '../operations/cluster';
+import type { ClusterOperations, WorkloadRef } from '../operations/cluster';
 import type { Notifier } from '../operations/ports';
 import { lambdaErrorMessage } from '../../shared/lambda-error';
 import type {
@@ -24,7 +24,6 @@ import {
   measureRecovery,
   nextPollSeconds,
   parseRecoveryRequest,
-  RECOVERY_RUN_LABEL,
   RecoveryAlreadyRunningError,
   type RecoveryMeasurement,
   type RecoveryPlan,
@@ -33,6 +32,7 @@ import {
   recoveryRunId,
   type RecoverySettings,
 } from './recovery';
+import { blockchainRestoreJob, labelledForRun, namespaceManifest } from './recovery-manifests';
 import type { LockHolder, RecoveryRunStore, RecoveryStepRecord } from './run-store';
 
 export class DrSiteNotReadyError extends Error {
@@ -221,7 +221,7 @@ export class RecoveryService {
     const restoreStartedAt = this.ports.clock().toISOString();
     await this.ports.cluster.applyManifests({
       namespace: run.plan.namespace,
-      manifests: [this.namespaceManifest(run)],
+      manifests: [namespaceManifest(run)],
       fieldManager: 'aor',
     });
     await this.ports.cluster.createPersistentVolumeClaim({
@@ -232,7 +232,7 @@ export class RecoveryService {
     });
     await this.ports.cluster.applyManifests({
       namespace: run.plan.namespace,
-      manifests: [this.restoreJob(run, backup)],
+      manifests: [blockchainRestoreJob(run, backup, this.settings)],
       fieldManager: 'aor',
     });
     await this.record(
@@ -263,7 +263,7 @@ export class RecoveryService {
     const appliedAt = this.ports.clock().toISOString();
     const applied = await this.ports.cluster.applyManifests({
       namespace: run.plan.namespace,
-      manifests: [this.namespaceManifest(run), ...this.settings.manifests.map((m) => this.labelled(run, m))],
+      manifests: [namespaceManifest(run), ...this.settings.manifests.map((m) => labelledForRun(run, m))],
       fieldManager: 'aor',
     });
     await this.record(
@@ -465,60 +465,6 @@ export class RecoveryService {
       : { deleted: false };
     const objects = await this.ports.cluster.deleteObjects(createdObjects(run.plan, this.settings));
     return { databaseDeleted: database.deleted, objectsDeleted: objects.deleted.length };
-  }
-
-  private namespaceManifest(run: RecoveryRunState): KubernetesManifest {
-    return {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: run.plan.namespace, labels: { [RECOVERY_RUN_LABEL]: run.runId } },
-    };
-  }
-
-  private labelled(run: RecoveryRunState, manifest: KubernetesManifest): KubernetesManifest {
-    const labels = (manifest.metadata.labels as Record<string, string> | undefined) ?? {};
-    return {
-      ...manifest,
-      metadata: {
-        ...manifest.metadata,
-        namespace: run.plan.namespace,
-        labels: { ...labels, [RECOVERY_RUN_LABEL]: run.runId },
-      },
-    };
-  }
-
-  /** The seed's `aws s3 sync s3://…/blockchain/<date>/` into the restore volume, as a Job. */
-  private restoreJob(run: RecoveryRunState, backup: BackupLocation): KubernetesManifest {
-    const source = `s3://${backup.bucket}/${backup.prefix}`;
-    return {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      metadata: {
-        name: run.plan.restoreJob,
-        namespace: run.plan.namespace,
-        labels: { [RECOVERY_RUN_LABEL]: run.runId },
-      },
-      spec: {
-        backoffLimit: 2,
-        template: {
-          spec: {
-            restartPolicy: 'Never',
-            containers: [
-              {
-                name: 'sync',
-                image: this.settings.restoreImage,
-                args: ['s3', 'sync', source, '/data/', '--only-show-errors'],
-                env: [{ name: 'AOR_RESTORE_SOURCE', value: source }],
-                volumeMounts: [{ name: 'blockchain-data', mountPath: '/data' }],
-              },
-            ],
-            volumes: [
-              { name: 'blockchain-data', persistentVolumeClaim: { claimName: run.plan.volumeClaim } },
-            ],
-          },
-        },
-      },
-    };
   }
 
   private async step<T>(run: RecoveryRunState, step: string, work: () => Promise<T>): Promise<T> {
