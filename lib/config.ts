@@ -1,4 +1,7 @@
 import * as z from 'zod';
+import { TRAFFIC_SWITCH_MODES } from '../lambdas/core/recovery/ports';
+import { isDigestPinned, RECOVERY_OBJECT_TYPES } from '../lambdas/core/recovery/recovery-manifests';
+import { RECOVERY_MODES } from '../lambdas/core/recovery/recovery';
 
 /**
  * The deployment configuration of AOR, read from the `aor` key of the CDK context (cdk.json or `-c`).
@@ -132,6 +135,56 @@ const DEFAULT_DR_MANIFESTS = [
   },
 ];
 
+const pinnedImage = z
+  .string()
+  .refine(
+    isDigestPinned,
+    'must be pinned by digest (<repository>@sha256:<64 hex>): a tag can be moved to other bytes',
+  );
+const kubernetesObjectName = workloadSchema.shape.name;
+const secretKey = z.string().regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret data key');
+
+/**
+ * The DR run's Jobs (deploy/dr-cluster/README.md). Their images are pinned by digest and have no
+ * default: mirror them into the DR region's ECR and name the digests. The restore Job runs as a
+ * service account the deployer annotated for IRSA (its role reads s3://<backup bucket>/blockchain/*);
+ * the integrity check connects as a read-only database user whose credentials are in a Secret the
+ * deployer made in both namespaces, and AOR only ever references.
+ */
+const recoveryJobsSchema = z.strictObject({
+  restore: z.strictObject({
+    /** An AWS CLI v2 image (entrypoint `aws`). */
+    image: pinnedImage,
+    serviceAccount: kubernetesObjectName.default('aor-blockchain-restore'),
+    /** The restore Job fails itself after this long; size it to the backup (500 GiB: ~75 min at 120 MiB/s). */
+    activeDeadlineMinutes: z.number().int().min(10).max(300).default(180),
+  }),
+  /** A curl image (`curl` on its PATH). */
+  endpointCheck: z.strictObject({ image: pinnedImage }),
+  integrityCheck: z.strictObject({
+    /** A PostgreSQL client image (`psql` on its PATH). */
+    image: pinnedImage,
+    databaseName: z.string().min(1).max(63),
+    port: z.number().int().min(1).max(65535).default(5432),
+    credentialsSecret: z
+      .strictObject({
+        name: kubernetesObjectName,
+        usernameKey: secretKey.default('username'),
+        passwordKey: secretKey.default('password'),
+      })
+      .default({ name: 'aor-integrity-check', usernameKey: 'username', passwordKey: 'password' }),
+  }),
+});
+
+/** A manifest the DR task may apply: its Role (deploy/rbac/disaster-recovery.yaml) grants these kinds only. */
+const recoveryManifestSchema = manifestSchema.refine(
+  (manifest) =>
+    RECOVERY_OBJECT_TYPES.some(
+      (type) => type.apiVersion === manifest.apiVersion && type.kind === manifest.kind,
+    ),
+  `must be one of the kinds the DR task's Role grants: ${RECOVERY_OBJECT_TYPES.map((type) => `${type.apiVersion} ${type.kind}`).join(', ')}`,
+);
+
 /** How the DR site is recovered (seed §3.1, disaster-recovery.sh). */
 const disasterRecoverySchema = z.strictObject({
   instanceClass: z
@@ -139,6 +192,24 @@ const disasterRecoverySchema = z.strictObject({
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class')
     .default('db.r5.xlarge'),
   subnetGroupName: z.string().min(1).default('phoenix-rooivalk-dr-db-subnet-group'),
+  /**
+   * How a run brings the database back unless its request says otherwise: `warm-standby` promotes
+   * `standbyReplica` (minutes, and seconds of data lost); `snapshot` restores the newest snapshot
+   * copy into `dr.database` (15-25 minutes, and everything since that snapshot lost).
+   */
+  recoveryMode: z.enum(RECOVERY_MODES).default('warm-standby'),
+  /**
+   * The cross-region read replica of `primary.database` in the DR region (an instance, or an Aurora
+   * MySQL replica cluster, as `primary.database` is). Its drill twin is `<standbyReplica>-drill`,
+   * so it leaves room for that within RDS's 63 characters.
+   */
+  standbyReplica: z
+    .string()
+    .regex(
+      /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,56}(?<!-)$/,
+      'an RDS identifier of at most 57 characters (letters, digits, single hyphens; a letter first)',
+    )
+    .optional(),
   securityGroupIds: z
     .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'))
     .default([]),
@@ -147,25 +218,67 @@ const disasterRecoverySchema = z.strictObject({
     .string()
     .regex(/^\d+(Gi|Ti)$/, 'a Kubernetes quantity such as 500Gi')
     .default('500Gi'),
-  /** Runs `aws s3 sync` in the restore Job. */
-  restoreImage: z.string().min(1).default('public.ecr.aws/aws-cli/aws-cli:2.22.35'),
-  manifests: z.array(manifestSchema).min(1).default(DEFAULT_DR_MANIFESTS),
+  jobs: recoveryJobsSchema,
+  manifests: z.array(recoveryManifestSchema).min(1).default(DEFAULT_DR_MANIFESTS),
   workloads: z
     .array(workloadSchema)
     .min(1)
     .default([{ kind: 'StatefulSet', name: 'blockchain-node' }]),
   applicationDeadlineSeconds: z.number().int().min(60).max(3600).default(600),
-  /** The DR load balancer the record is switched to (ALB DNS name: an alias record; else a CNAME). */
-  drTarget: z.string().min(1).default('phoenix-rooivalk-dr-6f7e8d9c0b.us-gov-east-1.elb.amazonaws.com'),
   targetGroupArn: z.string().startsWith('arn:aws-us-gov:elasticloadbalancing:').optional(),
   healthCheckPath: z.string().startsWith('/').default('/health'),
-  /** Hold the routing switch until an operator approves it (`aor dr approve|reject <run>`). */
-  approvalRequired: z.boolean().default(false),
+  /**
+   * Hold a real run's routing switch until someone other than its starter approves it (`aor dr
+   * approve|reject <run>`). On by default: moving production traffic takes a second person.
+   */
+  approvalRequired: z.boolean().default(true),
+  /** How long a real run waits for that approval before it stops, keeping what it restored. */
+  approvalTimeoutMinutes: z.number().int().min(5).max(720).default(240),
   rtoMinutes: z.number().positive().default(15),
   rpoMinutes: z.number().positive().default(5),
   /** A run that died frees the one-run lock after this long. */
   lockTtlMinutes: z.number().int().min(30).max(1440).default(180),
 });
+
+/** AmazonProvidedDNS caps a record's TTL at 300 s; longer would only be promised, not kept. */
+const MAX_ROUTING_TTL_SECONDS = 300;
+
+/**
+ * The record the DR run sends to the DR site, and how (TRAFFIC_SWITCH_MODES). GovCloud has private
+ * hosted zones only, and no alias to a load balancer: the targets are load balancers' DNS names, as
+ * CNAMEs, so the record cannot be the zone apex.
+ */
+const routingSchema = z
+  .strictObject({
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id (Z…)'),
+    recordName: dnsName,
+    mode: z.enum(TRAFFIC_SWITCH_MODES).default('failover'),
+    /** What the record answers while the primary site serves: the PRIMARY failover record. */
+    primaryTarget: dnsName.optional(),
+    /** The DR site's load balancer: the SECONDARY failover record, or the UPSERT's value. */
+    drTarget: dnsName,
+    /** Short, so that resolvers follow a switch (and a switch back) within a minute or two. */
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_ROUTING_TTL_SECONDS, `at most ${MAX_ROUTING_TTL_SECONDS}: the VPC resolver caps longer TTLs`)
+      .default(60),
+  })
+  // Typed per mode, so that what deploys the failover records has its primary target for certain.
+  .transform((routing, context) => {
+    if (routing.mode === 'upsert') return { ...routing, mode: routing.mode };
+    if (routing.primaryTarget === undefined) {
+      context.issues.push({
+        code: 'custom',
+        path: ['primaryTarget'],
+        message: 'required in failover mode: the PRIMARY failover record answers it until a DR run',
+        input: routing,
+      });
+      return z.NEVER;
+    }
+    return { ...routing, mode: routing.mode, primaryTarget: routing.primaryTarget };
+  });
 
 const channelSchema = z.strictObject({
   /** Email subscribers; an endpoint confirms its subscription before it receives anything. */
@@ -183,10 +296,7 @@ export const aorConfigSchema = z.strictObject({
     .default('phoenix-rooivalk'),
   primary: siteSchema,
   dr: siteSchema,
-  routing: z.strictObject({
-    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id (Z…)'),
-    recordName: dnsName,
-  }),
+  routing: routingSchema,
   backupBucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
   notifications: z.strictObject(
     Object.fromEntries(NOTIFICATION_CHANNELS.map((channel) => [channel, channelSchema])) as Record<
@@ -195,7 +305,8 @@ export const aorConfigSchema = z.strictObject({
     >,
   ),
   incidentResponse: incidentResponseSchema.default(incidentResponseSchema.parse({})),
-  disasterRecovery: disasterRecoverySchema.default(disasterRecoverySchema.parse({})),
+  /** Required: the DR Jobs' images are pinned by digest, which only the deployer can name. */
+  disasterRecovery: disasterRecoverySchema,
   /** Days CloudWatch keeps the Lambda and state machine logs. */
   logRetentionDays: z
     .union([z.literal(90), z.literal(180), z.literal(365), z.literal(400), z.literal(731), z.literal(1827)])
@@ -240,7 +351,32 @@ export function parseAorConfig(raw: unknown): AorConfig {
   if (result.data.primaryRegion === result.data.drRegion) {
     throw new InvalidConfigError(['aor.drRegion: must differ from aor.primaryRegion']);
   }
+  const databaseProblems = databaseRecoveryProblems(result.data);
+  if (databaseProblems.length > 0) throw new InvalidConfigError(databaseProblems);
   return result.data;
+}
+
+/**
+ * The DR databases' names must never meet: a run deletes only what carries its own tag, but the
+ * role's grants are by name, and a standby sharing a name with a restore target (or either's
+ * `-drill` twin) would put it within reach of a clean-up.
+ */
+function databaseRecoveryProblems(config: AorConfig): string[] {
+  const { recoveryMode, standbyReplica } = config.disasterRecovery;
+  if (standbyReplica === undefined) {
+    return recoveryMode === 'warm-standby'
+      ? [
+          'aor.disasterRecovery.standbyReplica: required in warm-standby mode (the read replica of primary.database that a run promotes); or set recoveryMode to "snapshot"',
+        ]
+      : [];
+  }
+  const target = config.dr.database.identifier.toLowerCase();
+  const standby = standbyReplica.toLowerCase();
+  return [target, `${target}-drill`].includes(standby) || `${standby}-drill` === target
+    ? [
+        `aor.disasterRecovery.standbyReplica: ${standbyReplica} must differ from dr.database (${config.dr.database.identifier}) and both their -drill twins`,
+      ]
+    : [];
 }
 
 function parseJsonContext(raw: string): unknown {

@@ -9,7 +9,8 @@ import {
 } from '../../lambdas/core/incident/playbooks';
 import type { IncidentDrillReport } from '../../local/harness/incident-drill';
 import type { LedgerCheck } from '../../local/harness/ledger-check';
-import type { RecoveryType } from '../../lambdas/core/recovery/recovery';
+import { RECOVERY_MODES, type RecoveryMode, type RecoveryType } from '../../lambdas/core/recovery/recovery';
+import { DRILL_APPROVALS, type DrillApproval } from '../../local/harness/drill-people';
 import type { RecoveryDrillReport } from '../../local/harness/recovery-drill';
 import { RECOVERY_STEPS, type RecoveryStep } from '../../local/simulation/recovery-faults';
 import { stateDirectory } from '../state';
@@ -76,8 +77,15 @@ export function registerDrillCommands(program: Command): void {
     .option('--fail <step>', `make one step fail (${RECOVERY_STEPS.join(', ')})`)
     .option('--recovery-type <type>', 'full, data-only or applications-only', 'full')
     .option('--backup-date <date>', 'latest or YYYY-MM-DD', 'latest')
-    .option('--approve', 'gate the routing switch on an operator, who approves it')
-    .option('--reject', 'gate the routing switch on an operator, who rejects it')
+    .option(
+      '--mode <mode>',
+      `how the database comes back: ${RECOVERY_MODES.join(' or ')} (the deployment's disasterRecovery.recoveryMode by default)`,
+    )
+    .option(
+      '--approval <who>',
+      `who answers a real run's routing approval: ${DRILL_APPROVALS.join(', ')} (someone other than the starter approves)`,
+      'approve',
+    )
     .option(
       '--primary-down',
       "the primary region is down for the whole run: its ledger and Route 53's control plane do not answer",
@@ -89,28 +97,38 @@ export function registerDrillCommands(program: Command): void {
         fail?: string;
         recoveryType: string;
         backupDate: string;
-        approve?: boolean;
-        reject?: boolean;
+        mode?: string;
+        approval: string;
         primaryDown?: boolean;
         json?: boolean;
       }) => {
         if (options.fail !== undefined && !(RECOVERY_STEPS as readonly string[]).includes(options.fail)) {
           throw new UnknownScenarioError(`no step "${options.fail}"; one of: ${RECOVERY_STEPS.join(', ')}`);
         }
+        if (options.mode !== undefined && !(RECOVERY_MODES as readonly string[]).includes(options.mode)) {
+          throw new UnknownScenarioError(`no mode "${options.mode}"; one of: ${RECOVERY_MODES.join(', ')}`);
+        }
+        if (!(DRILL_APPROVALS as readonly string[]).includes(options.approval)) {
+          throw new UnknownScenarioError(
+            `no approval "${options.approval}"; one of: ${DRILL_APPROVALS.join(', ')}`,
+          );
+        }
         const { runRecoveryDrill } = await import('../../local/harness/recovery-drill');
         const report = await runRecoveryDrill({
           dryRun: options.dryRun ?? false,
           recoveryType: options.recoveryType as RecoveryType,
           backupDate: options.backupDate,
+          ...(options.mode !== undefined && { mode: options.mode as RecoveryMode }),
           ...(options.fail !== undefined && { fail: options.fail as RecoveryStep }),
-          ...(options.approve && { approval: 'approve' as const }),
-          ...(options.reject && { approval: 'reject' as const }),
+          approval: options.approval as DrillApproval,
           ...(options.primaryDown && { primaryDown: true }),
           stateDirectory: stateDirectory(),
         });
         if (options.json) console.log(JSON.stringify(report, null, 2));
         else printRecovery(report);
-        const expected = options.fail === undefined && !options.reject ? 'SUCCEEDED' : 'FAILED';
+        // A real run stops without an approval by someone other than its starter.
+        const approved = options.dryRun || options.approval === 'approve';
+        const expected = options.fail === undefined && approved ? 'SUCCEEDED' : 'FAILED';
         if (report.status !== expected || !report.ledger.verified) process.exitCode = 1;
       },
     );
@@ -212,7 +230,7 @@ function printReport(report: IncidentDrillReport): void {
 function printRecovery(report: RecoveryDrillReport): void {
   const request = report.request as { recoveryType: string; backupDate: string; dryRun: boolean };
   console.log(
-    `\n▶ disaster recovery drill: ${request.recoveryType}, backup ${request.backupDate}${request.dryRun ? ', dry run' : ''}`,
+    `\n▶ disaster recovery drill: ${request.recoveryType}, ${report.mode}, backup ${request.backupDate}${request.dryRun ? ', dry run' : ''}`,
   );
   const inOrder = [...report.steps].sort((a, b) => a.startedAtMs - b.startedAtMs);
   for (const step of inOrder) {
@@ -242,11 +260,16 @@ function printRecovery(report: RecoveryDrillReport): void {
     rpoSeconds?: number | null;
     rtoMet?: boolean;
     rpoMet?: boolean | null;
+    drillPreparationSeconds?: number;
   } | null;
   if (m?.rtoSeconds !== undefined) {
     console.log(
       `    RTO achieved ${m.rtoSeconds}s (objective 900s: ${m.rtoMet ? 'met' : 'MISSED'}); RPO achieved ${m.rpoSeconds ?? 'n/a'}s (objective 300s: ${m.rpoMet === null ? 'n/a' : m.rpoMet ? 'met' : 'MISSED'})`,
     );
+    if (m.drillPreparationSeconds)
+      console.log(
+        `    not in the RTO: ${m.drillPreparationSeconds}s making the drill's twin of the standby (a real run promotes the standby itself)`,
+      );
   }
   if (report.run?.status === 'failed')
     console.log(`    failed at ${report.run.failedStep}: ${report.run.error}; compensated`);

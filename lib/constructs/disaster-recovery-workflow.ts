@@ -1,19 +1,26 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { RecoverySettings } from '../../lambdas/core/recovery/recovery';
+import { writerIdentifier } from '../../lambdas/adapters/aws/rds-databases';
+import { FINAL_SNAPSHOT_INFIX } from '../../lambdas/adapters/aws/rds-recovered-databases';
+import type { DatabaseKind } from '../../lambdas/core/operations/ports';
+import { RECOVERY_POINT_TAG, RECOVERY_PROMOTED_TAG } from '../../lambdas/core/recovery/ports';
+import { RECOVERY_RUN_TAG, type RecoverySettings } from '../../lambdas/core/recovery/recovery';
 import { buildDisasterRecoveryDefinition } from '../../state-machines/disaster-recovery/definition';
+import { canonicalDnsName, FAILOVER_SIGNAL } from '../../lambdas/adapters/aws/dr-failover-signal';
 import { WORKFLOW_WRITERS } from '../../lambdas/core/ledger/ledger-contract';
+import { RUNS_SUBJECT_INDEX } from '../../lambdas/core/recovery/recovery-contract';
 import { RECOVERY_STATE_MACHINE_NAME } from '../../lambdas/shared/state-machine-names';
+import { CLUSTER_GROUPS, clusterGroupAccess } from '../cluster-access';
 import { acknowledgeFindings } from '../compliance';
 import type { AorConfig } from '../config';
 import { AorFunction } from './aor-function';
 import { AorStateMachine } from './aor-state-machine';
+import { trafficRoutingSettings } from './dr-traffic-failover';
 import { grantLedgerAppend, ledgerWriterEnvironment } from './audit-ledger';
 import { grantDataKeyUse } from './customer-key';
 import type { TaskNetwork } from './task-network';
@@ -76,7 +83,25 @@ export class DisasterRecoveryWorkflow extends Construct {
   /** Exactly what the step task's code calls, one concern per method. */
   private grant(props: DisasterRecoveryWorkflowProps): void {
     const role = this.step.role;
-    props.runs.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
+    // The table and its one index by name (a grant on the table would add every index, `/index/*`).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ],
+        resources: [props.runs.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${props.runs.tableArn}/index/${RUNS_SUBJECT_INDEX.name}`],
+      }),
+    );
     grantDataKeyUse(props.encryptionKey, role);
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.opsTopic.topicArn] }),
@@ -103,59 +128,213 @@ export class DisasterRecoveryWorkflow extends Construct {
     });
   }
 
-  /** Finding snapshots, restoring, and deleting only what a run restored. */
+  /**
+   * The DR database's RDS actions, each on exactly the databases it is for: the snapshot target
+   * (`dr.database`), the standby replica, and the `-drill` twins a dry run creates of them. A run
+   * creates only databases tagged with its run (`aws:RequestTag`), and tags a database with a run
+   * only as it creates it: tag-on-create is authorized as `rds:AddTagsToResource` with the request's
+   * tags, and outside a create only the promoted mark may be added. Deletes need the run tag on the
+   * database (`aws:ResourceTag`); that it is this run's is checked by the task as it deletes. A
+   * database marked promoted can never be given a run tag again, so no run can delete it.
+   */
   private grantDatabaseRecovery(config: AorConfig): void {
     const role = this.step.role;
     const arn = this.arn.bind(this);
-    const target = config.dr.database.identifier;
+    const dr = config.disasterRecovery;
+    const subnetGroup = arn('rds', 'subgrp', dr.subnetGroupName);
+    const target = config.dr.database;
+    const standby =
+      dr.standbyReplica === undefined
+        ? undefined
+        : { kind: config.primary.database.kind, identifier: dr.standbyReplica };
+    const drill = (database: { kind: DatabaseKind; identifier: string }) => ({
+      ...database,
+      identifier: `${database.identifier}-drill`,
+    });
+    // A cluster is reached by its own ARN and its writer's, the instance AOR creates in it.
+    const arns = (database: { kind: DatabaseKind; identifier: string }) =>
+      database.kind === 'instance'
+        ? [arn('rds', 'db', database.identifier)]
+        : [
+            arn('rds', 'cluster', database.identifier),
+            arn('rds', 'db', writerIdentifier(database.identifier)),
+          ];
+    // What a run may create, and so delete: the restore target, its twin, and (instances only) the standby's twin.
+    const created = [target, drill(target), ...(standby?.kind === 'instance' ? [drill(standby)] : [])];
+    const promoted = [...(standby ? [standby, drill(standby)] : [])];
+    const finalSnapshots = created.flatMap(({ kind, identifier }) => [
+      arn(
+        'rds',
+        kind === 'instance' ? 'snapshot' : 'cluster-snapshot',
+        `${identifier}${FINAL_SNAPSHOT_INFIX}*`,
+      ),
+    ]);
+    const source = config.primary.database;
+    const runTagKnown = { Null: { [`aws:RequestTag/${RECOVERY_RUN_TAG}`]: 'false' } };
+
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'FindAndRestoreSnapshots',
+        sid: 'ReadTheDrDatabasesAndSnapshots',
         actions: [
-          'rds:DescribeDBSnapshots',
-          'rds:DescribeDBClusterSnapshots',
           'rds:DescribeDBInstances',
           'rds:DescribeDBClusters',
+          'rds:DescribeDBSnapshots',
+          'rds:DescribeDBClusterSnapshots',
+        ],
+        resources: [
+          ...[...created, ...promoted].flatMap(arns),
+          // Snapshots are listed by their source's identifier, which names no database in this region.
+          arn('rds', source.kind === 'instance' ? 'db' : 'cluster', source.identifier),
+          arn('rds', 'snapshot', '*'),
+          arn('rds', 'cluster-snapshot', '*'),
+          // An Aurora replica cluster's instances are named by whoever made it.
+          ...(standby?.kind === 'aurora-cluster' ? [arn('rds', 'db', '*')] : []),
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateOnlyTaggedWithTheRun',
+        actions: [
           'rds:RestoreDBInstanceFromDBSnapshot',
           'rds:RestoreDBClusterFromSnapshot',
           'rds:CreateDBInstance',
+          'rds:CreateDBInstanceReadReplica',
           'rds:AddTagsToResource',
+        ],
+        resources: created.flatMap(arns),
+        conditions: { ...runTagKnown, 'ForAllValues:StringLike': { 'aws:TagKeys': ['aor:*'] } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateFromTheSitesSources',
+        actions: [
+          'rds:RestoreDBInstanceFromDBSnapshot',
+          'rds:RestoreDBClusterFromSnapshot',
+          'rds:CreateDBInstance',
+          'rds:CreateDBInstanceReadReplica',
         ],
         resources: [
           arn('rds', 'snapshot', '*'),
           arn('rds', 'cluster-snapshot', '*'),
-          arn('rds', 'db', `${target}*`),
-          arn('rds', 'cluster', `${target}*`),
-          arn('rds', 'subgrp', config.disasterRecovery.subnetGroupName),
           arn('rds', 'og', '*'),
           arn('rds', 'pg', '*'),
           arn('rds', 'cluster-pg', '*'),
+          subnetGroup,
         ],
+        conditions: runTagKnown,
+      }),
+    );
+    if (standby?.kind === 'instance') {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReplicateTheStandbyForADrill',
+          actions: ['rds:CreateDBInstanceReadReplica'],
+          resources: arns(standby),
+          conditions: runTagKnown,
+        }),
+      );
+    }
+    if (standby) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'PromoteTheStandby',
+          actions: ['rds:PromoteReadReplica', 'rds:PromoteReadReplicaDBCluster'],
+          resources: promoted.flatMap(arns),
+        }),
+      );
+    }
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'MarkWhatARunPromoted',
+        actions: ['rds:AddTagsToResource'],
+        resources: [target, ...promoted].flatMap(arns),
+        conditions: {
+          Null: { [`aws:RequestTag/${RECOVERY_PROMOTED_TAG}`]: 'false' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [RECOVERY_PROMOTED_TAG, RECOVERY_POINT_TAG] },
+        },
       }),
     );
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'DeleteOnlyWhatARunRestored',
-        actions: ['rds:DeleteDBInstance', 'rds:DeleteDBCluster'],
-        resources: [arn('rds', 'db', `${target}*`), arn('rds', 'cluster', `${target}*`)],
-        conditions: { Null: { 'aws:ResourceTag/aor:recovery-run': 'false' } },
+        sid: 'ProtectWhatARunRecovered',
+        actions: ['rds:ModifyDBInstance', 'rds:ModifyDBCluster'],
+        resources: [target, ...(standby ? [standby] : [])].flatMap(arns),
       }),
     );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RemoveTheRunTagFromWhatItKeeps',
+        actions: ['rds:RemoveTagsFromResource'],
+        resources: arns(target),
+        conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [RECOVERY_RUN_TAG] } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteOnlyWhatARunCreated',
+        actions: ['rds:DeleteDBInstance', 'rds:DeleteDBCluster'],
+        resources: created.flatMap(arns),
+        conditions: { Null: { [`aws:ResourceTag/${RECOVERY_RUN_TAG}`]: 'false' } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TakeFinalSnapshotsNamedAfterTheRun',
+        // A cluster's delete names its final snapshot; either delete copies the database's tags to it.
+        actions: ['rds:DeleteDBCluster', 'rds:AddTagsToResource'],
+        resources: finalSnapshots,
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'NeverReArmAPromotedDatabase',
+        effect: iam.Effect.DENY,
+        actions: ['rds:AddTagsToResource'],
+        resources: ['*'],
+        conditions: {
+          Null: { [`aws:ResourceTag/${RECOVERY_PROMOTED_TAG}`]: 'false' },
+          'ForAnyValue:StringEquals': { 'aws:TagKeys': [RECOVERY_RUN_TAG] },
+        },
+      }),
+    );
+    if (standby) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadTheStandbysLag',
+          actions: ['cloudwatch:GetMetricData'],
+          resources: ['*'],
+        }),
+      );
+    }
     this.acknowledge({
+      ...(standby && {
+        '*': "cloudwatch:GetMetricData (the standby replica's ReplicaLag) and PutMetricData have no resource-level permissions; X-Ray and the VPC network-interface actions have none either.",
+      }),
       [partitionArn('rds', `${this.here()}:snapshot:*`)]:
-        'Which snapshot is restored is chosen at run time (latest or by date).',
+        'Which snapshot is restored is chosen at run time (latest or by date), among copies named by the copy job.',
       [partitionArn('rds', `${this.here()}:cluster-snapshot:*`)]:
-        'Which cluster snapshot is restored is chosen at run time.',
-      [partitionArn('rds', `${this.here()}:db:${target}*`)]:
-        'Restore targets are the configured DR database name, with a -drill suffix for dry runs; deletes also need the recovery-run tag.',
-      [partitionArn('rds', `${this.here()}:cluster:${target}*`)]:
-        'Restore targets are the configured DR cluster name, with a -drill suffix for dry runs; deletes also need the recovery-run tag.',
+        'Which cluster snapshot is restored is chosen at run time, among copies named by the copy job.',
       [partitionArn('rds', `${this.here()}:og:*`)]:
-        'A restore reads the option group the snapshot names, known only at run time.',
+        'A restore or a replica uses the option group its snapshot or source names, known only at run time.',
       [partitionArn('rds', `${this.here()}:pg:*`)]:
-        'A restore reads the parameter group the snapshot names, known only at run time.',
+        'A restore or a replica uses the parameter group its snapshot or source names, known only at run time.',
       [partitionArn('rds', `${this.here()}:cluster-pg:*`)]:
-        'A cluster restore reads the parameter group the snapshot names.',
+        'A cluster restore uses the cluster parameter group its snapshot names, known only at run time.',
+      ...Object.fromEntries(
+        created.map(({ kind, identifier }) => [
+          partitionArn(
+            'rds',
+            `${this.here()}:${kind === 'instance' ? 'snapshot' : 'cluster-snapshot'}:${identifier}${FINAL_SNAPSHOT_INFIX}*`,
+          ),
+          `The final snapshot a run's clean-up takes of ${identifier} is named after the run, known only at run time.`,
+        ]),
+      ),
+      ...(standby?.kind === 'aurora-cluster' && {
+        [partitionArn('rds', `${this.here()}:db:*`)]:
+          "Read only: the instances of the Aurora standby cluster are named by whoever made it, and its writer's state is the cluster's.",
+      }),
     });
   }
 
@@ -184,48 +363,50 @@ export class DisasterRecoveryWorkflow extends Construct {
     });
   }
 
-  /** Switching the record to the DR site, and the target group's health check path. */
+  /**
+   * Sending the record's traffic to the DR site, by the configured mode, and the target group's health
+   * check path. Failover mode needs no Route 53 permission at all: only the failover signal's datapoint.
+   * Watching the switch takes none either: it is a DNS query to the VPC's resolver.
+   */
   private grantRouting(config: AorConfig): void {
     const role = this.step.role;
-    const stack = Stack.of(this);
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['route53:ChangeResourceRecordSets'],
-        resources: [
-          stack.formatArn({
-            service: 'route53',
-            region: '',
-            account: '',
-            resource: 'hostedzone',
-            resourceName: config.routing.hostedZoneId,
-          }),
-        ],
-        conditions: {
-          'ForAllValues:StringEquals': {
-            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
-              config.routing.recordName.replace(/\.$/, '').toLowerCase(),
-            ],
+    const { routing } = config;
+    if (routing.mode === 'failover') {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'PublishTheFailoverSignal',
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'cloudwatch:namespace': FAILOVER_SIGNAL.namespace } },
+        }),
+      );
+      this.acknowledge({
+        '*': `cloudwatch:PutMetricData has no resource-level permissions, so it is held to the failover signal's namespace (${FAILOVER_SIGNAL.namespace}); X-Ray and the VPC network-interface actions have none either.`,
+      });
+    } else {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'UpsertTheRecord',
+          actions: ['route53:ChangeResourceRecordSets'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'route53',
+              region: '',
+              account: '',
+              resource: 'hostedzone',
+              resourceName: routing.hostedZoneId,
+            }),
+          ],
+          conditions: {
+            'ForAllValues:StringEquals': {
+              'route53:ChangeResourceRecordSetsNormalizedRecordNames': [canonicalDnsName(routing.recordName)],
+              'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+              'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+            },
           },
-        },
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['route53:GetChange'],
-        resources: [
-          stack.formatArn({
-            service: 'route53',
-            region: '',
-            account: '',
-            resource: 'change',
-            resourceName: '*',
-          }),
-        ],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] }),
-    );
+        }),
+      );
+    }
     if (config.disasterRecovery.targetGroupArn) {
       role.addToPolicy(
         new iam.PolicyStatement({
@@ -234,10 +415,6 @@ export class DisasterRecoveryWorkflow extends Construct {
         }),
       );
     }
-    this.acknowledge({
-      [partitionArn('route53', '::change/*')]:
-        'Route 53 change ids exist only once the record change is made.',
-    });
   }
 
   /** The DR cluster: its endpoint, and the access entry that maps the task's role into it. */
@@ -252,24 +429,13 @@ export class DisasterRecoveryWorkflow extends Construct {
         ],
       }),
     );
-    // Recovery creates namespaces and cluster-wide lookups (discovery, storage classes): the access
-    // entry maps the task's role to cluster-scoped admin on the DR cluster only.
-    new eks.CfnAccessEntry(this, 'DrClusterAccess', {
+    // Inside the cluster the task is one Kubernetes group, granted by deploy/rbac/disaster-recovery.yaml:
+    // the run's kinds in the platform namespace and its -drill twin (no Secrets, no exec) and, cluster
+    // wide, reading its storage class. The namespaces are the deployer's, not the run's to create.
+    clusterGroupAccess(this, 'DrClusterAccess', {
       clusterName: config.dr.eksClusterName,
-      principalArn: role.roleArn,
-      type: 'STANDARD',
-      accessPolicies: [
-        {
-          policyArn: stack.formatArn({
-            service: 'eks',
-            region: '',
-            account: '',
-            resource: 'cluster-access-policy',
-            resourceName: 'AmazonEKSAdminPolicy',
-          }),
-          accessScope: { type: 'cluster' },
-        },
-      ],
+      role,
+      group: CLUSTER_GROUPS.disasterRecovery,
     });
   }
 
@@ -297,36 +463,45 @@ function partitionArn(service: string, rest: string): string {
 /** The task's RecoverySettings, from the deployment configuration. */
 export function recoverySettings(config: AorConfig): RecoverySettings {
   const dr = config.disasterRecovery;
+  const { restore } = dr.jobs;
   return {
     drRegion: config.drRegion,
     clusterName: config.dr.eksClusterName,
     namespace: config.kubernetesNamespace,
     sourceDatabase: config.primary.database,
     targetDatabase: config.dr.database,
+    recoveryMode: dr.recoveryMode,
+    // The standby replicates primary.database, so it is of its kind.
+    ...(dr.standbyReplica && {
+      standbyReplica: { kind: config.primary.database.kind, identifier: dr.standbyReplica },
+    }),
     instanceClass: dr.instanceClass,
     subnetGroupName: dr.subnetGroupName,
     securityGroupIds: dr.securityGroupIds,
     backupBucket: config.backupBucketName,
     storageClass: dr.storageClass,
     blockchainVolumeSize: dr.blockchainVolumeSize,
-    restoreImage: dr.restoreImage,
+    jobs: {
+      ...dr.jobs,
+      restore: {
+        image: restore.image,
+        serviceAccount: restore.serviceAccount,
+        activeDeadlineSeconds: restore.activeDeadlineMinutes * 60,
+      },
+    },
     manifests: dr.manifests as RecoverySettings['manifests'],
     workloads: dr.workloads,
     applicationDeadlineSeconds: dr.applicationDeadlineSeconds,
     validation: {
       healthUrl: `http://blockchain-service:9090${dr.healthCheckPath}`,
       integrity: 'row-counts',
-      checkImage: dr.restoreImage,
     },
-    routing: {
-      hostedZoneId: config.routing.hostedZoneId,
-      recordName: config.routing.recordName,
-      drTarget: dr.drTarget,
-      ...(dr.targetGroupArn && { targetGroupArn: dr.targetGroupArn }),
-      healthCheckPath: dr.healthCheckPath,
-    },
+    routing: trafficRoutingSettings(config),
+    // A health check's reads and the record's TTL move in minutes; ten without seeing the DR site answer is a failed switch.
+    routingDeadlineSeconds: 600,
     objectives: { rtoSeconds: dr.rtoMinutes * 60, rpoSeconds: dr.rpoMinutes * 60 },
     lockTtlSeconds: dr.lockTtlMinutes * 60,
     approvalRequired: dr.approvalRequired,
+    approvalTimeoutSeconds: dr.approvalTimeoutMinutes * 60,
   };
 }

@@ -1,6 +1,5 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as eks from 'aws-cdk-lib/aws-eks';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +12,7 @@ import { Construct } from 'constructs';
 import { buildIncidentResponseDefinition } from '../../state-machines/incident-response/definition';
 import { WORKFLOW_WRITERS } from '../../lambdas/core/ledger/ledger-contract';
 import { INCIDENT_STATE_MACHINE_NAME } from '../../lambdas/shared/state-machine-names';
+import { CLUSTER_GROUPS, clusterGroupAccess } from '../cluster-access';
 import { acknowledgeFindings } from '../compliance';
 import type { AorConfig } from '../config';
 import { AorFunction } from './aor-function';
@@ -220,24 +220,13 @@ export class IncidentResponseWorkflow extends Construct {
       [`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.evidence.node.defaultChild as s3.CfnBucket)}.Arn>/incidents/*]`]:
         'Evidence objects are named per incident and capture time under incidents/; the prefix is the narrowest scope for new objects, and puts are write-once (If-None-Match).',
     });
-    // The action task acts inside the cluster as itself: an EKS access entry maps its role to
-    // edit rights in the platform namespace only (the cluster must use the EKS access-entry API).
-    new eks.CfnAccessEntry(this, 'ActionClusterAccess', {
+    // The action task acts inside the cluster as itself (the cluster must use the EKS access-entry
+    // API): one Kubernetes group, whose Role in the platform namespace (deploy/rbac/incident-actions.yaml)
+    // grants exactly the verbs its actions use: no Secrets, no exec, no other workload.
+    clusterGroupAccess(this, 'ActionClusterAccess', {
       clusterName: config.primary.eksClusterName,
-      principalArn: action.role.roleArn,
-      type: 'STANDARD',
-      accessPolicies: [
-        {
-          policyArn: stack.formatArn({
-            service: 'eks',
-            region: '',
-            account: '',
-            resource: 'cluster-access-policy',
-            resourceName: 'AmazonEKSEditPolicy',
-          }),
-          accessScope: { type: 'namespace', namespaces: [config.kubernetesNamespace] },
-        },
-      ],
+      role: action.role,
+      group: CLUSTER_GROUPS.incidentActions,
     });
   }
 }

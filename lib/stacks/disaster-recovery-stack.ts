@@ -4,9 +4,12 @@ import type { Construct } from 'constructs';
 import type { AorConfig } from '../config';
 import { CustomerKey } from '../constructs/customer-key';
 import { DisasterRecoveryWorkflow } from '../constructs/disaster-recovery-workflow';
+import { DrTrafficFailover } from '../constructs/dr-traffic-failover';
 import { NotificationChannels } from '../constructs/notification-channels';
 import { SecureTable } from '../constructs/secure-table';
+import { RecoveryOperatorAccess } from '../constructs/recovery-operator-access';
 import { TaskNetwork } from '../constructs/task-network';
+import { DR_STACK_OUTPUTS, RUNS_SUBJECT_INDEX } from '../../lambdas/core/recovery/recovery-contract';
 import type { AuditLedgerStack } from './audit-ledger-stack';
 
 export interface DisasterRecoveryStackProps extends StackProps {
@@ -25,6 +28,8 @@ export class DisasterRecoveryStack extends Stack {
   readonly channels: NotificationChannels;
   readonly network: TaskNetwork;
   readonly workflow: DisasterRecoveryWorkflow;
+  /** The failover records, health check and alarm of `routing.mode = failover`. */
+  readonly trafficFailover?: DrTrafficFailover;
 
   constructor(scope: Construct, id: string, props: DisasterRecoveryStackProps) {
     super(scope, id, props);
@@ -39,6 +44,12 @@ export class DisasterRecoveryStack extends Stack {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       // DynamoDB removes a lock whose run died, after the lock's own expiry has freed it.
       timeToLiveAttribute: 'expiresAtEpoch',
+    });
+    // Where the workflow finds who started a run and who decided on its routing switch.
+    this.recoveryRuns.table.addGlobalSecondaryIndex({
+      indexName: RUNS_SUBJECT_INDEX.name,
+      partitionKey: { name: RUNS_SUBJECT_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: RUNS_SUBJECT_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
     });
     this.channels = new NotificationChannels(this, 'Channels', {
       encryptionKey: this.encryptionKey.key,
@@ -57,8 +68,24 @@ export class DisasterRecoveryStack extends Stack {
       opsTopic: this.channels.topic('ops-team'),
       ledger: props.ledger.ledger.table,
     });
-    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'RecoveryRunsTableName', { value: this.recoveryRuns.table.tableName });
+    // Deployed with the DR stack, so that sending traffic to the DR site needs only this region.
+    if (config.routing.mode === 'failover') {
+      this.trafficFailover = new DrTrafficFailover(this, 'TrafficFailover', {
+        routing: config.routing,
+        opsTopic: this.channels.topic('ops-team'),
+        topicKey: this.encryptionKey.key,
+      });
+    }
+    const operators = new RecoveryOperatorAccess(this, 'OperatorAccess', {
+      runs: this.recoveryRuns.table,
+      dataKey: this.encryptionKey.key,
+      stateMachineArn: this.workflow.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, DR_STACK_OUTPUTS.stateMachineArn, {
+      value: this.workflow.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, DR_STACK_OUTPUTS.runsTableName, { value: this.recoveryRuns.table.tableName });
+    new CfnOutput(this, DR_STACK_OUTPUTS.operatorPolicyArn, { value: operators.policy.managedPolicyArn });
     this.addStackDependency(props.ledger, 'recovery steps are recorded in the audit ledger');
   }
 }

@@ -4,18 +4,29 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
+
+/** A global secondary index over string attributes, projecting every attribute. */
+export interface SecondaryIndex {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+}
 
 export interface EmbeddedDynamoDb {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
   readonly documentClient: DynamoDBDocumentClient;
-  /** Creates a table with the `pk`/`sk` string keys every AOR table uses. */
-  createTable(tableName: string): Promise<void>;
-  /** Creates the table unless it exists (a persisted database keeps its tables). */
-  ensureTable(tableName: string): Promise<void>;
+  /** Creates a table with the `pk`/`sk` string keys every AOR table uses, and its string-keyed indexes. */
+  createTable(tableName: string, indexes?: readonly SecondaryIndex[]): Promise<void>;
+  /**
+   * Creates the table unless it exists (a persisted database keeps its tables), and adds the
+   * indexes a table made by an older version lacks.
+   */
+  ensureTable(tableName: string, indexes?: readonly SecondaryIndex[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,34 +57,63 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
     }
     throw new Error(`table ${tableName} did not become ACTIVE`);
   };
-  const createTable = async (tableName: string) => {
+  const attributes = (indexes: readonly SecondaryIndex[]) =>
+    [
+      ...new Set([
+        'pk',
+        'sk',
+        ...indexes.flatMap((i) => [i.partitionKey, ...(i.sortKey ? [i.sortKey] : [])]),
+      ]),
+    ].map((name) => ({ AttributeName: name, AttributeType: 'S' as const }));
+  const indexDefinition = (index: SecondaryIndex) => ({
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+      ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : []),
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  const createTable = async (tableName: string, indexes: readonly SecondaryIndex[] = []) => {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
+        AttributeDefinitions: attributes(indexes),
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
+        ...(indexes.length > 0 && { GlobalSecondaryIndexes: indexes.map(indexDefinition) }),
       }),
     );
     await waitUntilActive(tableName);
+  };
+  const addMissingIndexes = async (tableName: string, indexes: readonly SecondaryIndex[]) => {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    for (const index of indexes.filter((i) => !present.has(i.name))) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: attributes([index]),
+          GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
+        }),
+      );
+      await waitUntilActive(tableName);
+    }
   };
   return {
     endpoint,
     client,
     documentClient: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
     createTable,
-    async ensureTable(tableName) {
+    async ensureTable(tableName, indexes = []) {
       try {
-        await createTable(tableName);
+        await createTable(tableName, indexes);
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
         await waitUntilActive(tableName);
+        await addMissingIndexes(tableName, indexes);
       }
     },
     async close() {

@@ -1,5 +1,7 @@
 import { DynamoDbRecoveryRunStore } from '../../lambdas/adapters/aws/dynamodb-recovery-run-store';
-import { type RecoveryType, RoutingSwitchRejectedError } from '../../lambdas/core/recovery/recovery';
+import type { RecoveryMode, RecoveryType } from '../../lambdas/core/recovery/recovery';
+import { RUNS_SUBJECT_INDEX } from '../../lambdas/core/recovery/recovery-contract';
+import { DRILL_APPROVER, DRILL_STARTER, type DrillApproval } from './drill-people';
 import { RecoveryService } from '../../lambdas/core/recovery/recovery-service';
 import type { RecoveryRunRecord, RecoveryStepRecord } from '../../lambdas/core/recovery/run-store';
 import { inClusterValidation } from '../../lambdas/core/recovery/validation';
@@ -30,15 +32,29 @@ export interface RecoveryDrillOptions {
   readonly dryRun: boolean;
   readonly recoveryType?: RecoveryType;
   readonly backupDate?: string;
+  /** How the database comes back; the deployment's `disasterRecovery.recoveryMode` when absent. */
+  readonly mode?: RecoveryMode;
   /** A step to make fail, as a real outage of that step would. */
   readonly fail?: RecoveryStep;
-  /** Gate the routing switch on an operator, who approves or rejects it (simulated). */
-  readonly approval?: 'approve' | 'reject';
+  /**
+   * Who answers a real run's routing approval (simulated people, each under their own user id):
+   * `approve` (someone other than the starter, after a few minutes; the default), `reject`,
+   * `starter-only` (only the starter approves, which does not count: the approval times out),
+   * `none` (nobody answers).
+   */
+  readonly approval?: DrillApproval;
   /**
    * The primary region is down for the whole run: its ledger and Route 53's control plane (homed
    * there) do not answer. The ledger check afterwards is made once the region is back.
    */
   readonly primaryDown?: boolean;
+  /**
+   * The DR site to run against: a test's, arranged beforehand, or shared by runs one after the
+   * other (its clock must not go back). A fresh simulated site at `start` by default.
+   */
+  readonly platform?: SimulatedPlatform;
+  /** Instead of a recovery, `aor dr abandon <run>`: the workflow removes what that failed real run kept. */
+  readonly abandon?: string;
   readonly stateDirectory: string;
   readonly persist?: boolean;
   readonly start?: Date;
@@ -49,6 +65,10 @@ export interface RecoveryDrillReport {
   readonly status: WorkflowRun['status'];
   readonly error?: { error: string; cause: string };
   readonly request: Record<string, unknown>;
+  /** How the database came back: the request's mode, or the deployment's. */
+  readonly mode: RecoveryMode;
+  /** What the ops channel was told during the run, in order. */
+  readonly notifications: { readonly subject: string; readonly message: string }[];
   readonly steps: {
     state: string;
     scope: string;
@@ -80,19 +100,22 @@ export interface RecoveryDrillReport {
  */
 export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<RecoveryDrillReport> {
   const synth = synthesizedAor();
-  const settings = { ...recoverySettings(synth.config), ...(options.approval && { approvalRequired: true }) };
+  const settings = recoverySettings(synth.config);
+  const approval = options.approval ?? 'approve';
   const state = await openLocalState(options.stateDirectory, { persist: options.persist ?? true });
-  await state.dynamo.ensureTable(LOCAL_RUNS_TABLE);
+  await state.dynamo.ensureTable(LOCAL_RUNS_TABLE, [RUNS_SUBJECT_INDEX]);
   try {
     const start = options.start ?? new Date();
     const clock = new SimulatedClock(start);
-    const platform = SimulatedPlatform.phoenixRooivalkDrSite({ epoch: clock.now(), seed: 'dr-drill' });
+    const platform =
+      options.platform ?? SimulatedPlatform.phoenixRooivalkDrSite({ epoch: clock.now(), seed: 'dr-drill' });
+    const noticesBefore = platform.outbox('ops-team').length;
     if (options.fail) platform.failRecoveryStep(options.fail);
     const outage = options.primaryDown ? regionOutage(platform, synth.config.primaryRegion) : undefined;
     if (outage) state.ledgers.setRegionReachable(synth.config.primaryRegion, false);
     const runs = new DynamoDbRecoveryRunStore(state.dynamo.documentClient, LOCAL_RUNS_TABLE);
     const fn = synth.stacks.disasterRecovery.workflow.step;
-    let runId: string | undefined;
+    let runId = options.abandon;
     let compensation: Record<string, unknown> | null = null;
     const handler = async (input: unknown, task: TaskContext) => {
       const ports = platform.ports(task.clock);
@@ -113,34 +136,47 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
       if (operation === 'compensate') compensation = result as Record<string, unknown>;
       return result;
     };
-    // The operator, simulated: answers the approval request the real task sent (the runner hands a
-    // waitForTaskToken task's handler the callback's part: its result is what SendTaskSuccess sends).
-    const approver = async (request: unknown, task: TaskContext) => {
-      // The integration's request is the lambda:invoke Parameters; the function gets its Payload.
-      await handler((request as { Payload: unknown }).Payload, task);
-      task.clock.advance(APPROVAL_RESPONSE_MS);
-      if (options.approval === 'reject') {
-        throw new RoutingSwitchRejectedError('rejected by operator:drill-on-call: DR site not wanted yet');
-      }
-      return { approvedBy: 'operator:drill-on-call', approvedAt: new Date(task.clock.now()).toISOString() };
+    // The people, simulated: each writes their decision under their own user id, as `aor dr
+    // approve|reject` does, a few minutes after the request (the workflow polls for it).
+    const decide = async (input: { run: { runId: string }; requestedAt: string }, now: number) => {
+      if (now - Date.parse(input.requestedAt) < APPROVAL_RESPONSE_MS) return;
+      const at = new Date(now).toISOString();
+      const decision = (who: typeof DRILL_APPROVER, decided: 'approve' | 'reject', reason: string) =>
+        runs.putApprovalDecision({ runId: input.run.runId, ...who, decision: decided, reason, at });
+      if (approval === 'approve') await decision(DRILL_APPROVER, 'approve', 'DR site validated');
+      if (approval === 'reject') await decision(DRILL_APPROVER, 'reject', 'DR site not wanted yet');
+      if (approval === 'starter-only') await decision(DRILL_STARTER, 'approve', 'my own run');
+    };
+    const stepWithPeople = async (input: unknown, task: TaskContext) => {
+      const operation = (input as { operation?: string }).operation;
+      if (operation === 'check-approval') await decide(input as never, task.clock.now());
+      return handler(input, task);
     };
     const routedTarget = () =>
       platform.route53Record(settings.routing.hostedZoneId, settings.routing.recordName)?.value;
     const routingBefore = routedTarget();
-    const request = {
+    const recovery = {
       drSite: synth.config.drRegion,
       recoveryType: options.recoveryType ?? 'full',
       backupDate: options.backupDate ?? 'latest',
       dryRun: options.dryRun,
+      ...(options.mode !== undefined && { mode: options.mode }),
     };
-    const name = `drill-${options.dryRun ? 'dry-run' : 'recovery'}-${clock.now()}`;
+    const request = options.abandon === undefined ? recovery : { abandon: options.abandon };
+    const kind = options.abandon !== undefined ? 'abandon' : options.dryRun ? 'dry-run' : 'recovery';
+    const name = `drill-${kind}-${clock.now()}`;
+    // The drill's operator starts it as `aor dr start` does: a start request under their own user id.
+    if (options.abandon === undefined) {
+      await runs.putStartRequest({
+        executionName: name,
+        ...DRILL_STARTER,
+        at: new Date(clock.now()).toISOString(),
+      });
+    }
     const run = await runWorkflow({
       definition: synth.disasterRecovery.definition,
       input: request,
-      taskHandlers: {
-        [synth.disasterRecovery.functionArn(fn)]: handler,
-        'Wait for routing approval': approver,
-      },
+      taskHandlers: { [synth.disasterRecovery.functionArn(fn)]: stepWithPeople },
       clock,
       context: {
         Execution: {
@@ -166,6 +202,11 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
       status: run.status,
       ...(run.error && { error: run.error }),
       request,
+      mode: options.mode ?? settings.recoveryMode,
+      notifications: platform
+        .outbox('ops-team')
+        .slice(noticesBefore)
+        .map(({ subject, message }) => ({ subject, message })),
       steps: run.steps.map((step) => ({
         state: step.state,
         scope: step.scope.join(' › '),

@@ -117,19 +117,72 @@ export const RDS_RESTORE_CREATING_MAX_MS = 19 * MINUTE;
 /** ...then `backing-up` while it takes the new instance's first automated backup: 15-25 minutes in all. */
 export const RDS_RESTORE_BACKING_UP_MIN_MS = 3 * MINUTE;
 export const RDS_RESTORE_BACKING_UP_MAX_MS = 6 * MINUTE;
-/** DeleteDBInstance with SkipFinalSnapshot: `deleting` until the instance is gone from DescribeDBInstances. */
+/** DeleteDBInstance: `deleting` this long once its final snapshot (if any) is taken, then gone from DescribeDBInstances. */
 export const RDS_DELETE_MS = 6 * MINUTE;
-/** How long before the drill's epoch the newest snapshot copy and blockchain backup were taken. */
+/**
+ * A delete's final snapshot of a restored or promoted database, taken first while it reads
+ * `deleting`: incremental, as the database has taken its first automated backup already.
+ */
+export const RDS_FINAL_SNAPSHOT_MS = 2 * MINUTE;
+/**
+ * CopyDBSnapshot of the nightly automated snapshot into the DR region: incremental after the first
+ * copy, so tens of minutes rather than hours; the copy reads `copying` until then.
+ */
+export const RDS_SNAPSHOT_COPY_MIN_MS = 20 * MINUTE;
+export const RDS_SNAPSHOT_COPY_MAX_MS = 45 * MINUTE;
+/**
+ * PromoteReadReplica ("several minutes or longer, depending on the size of the read replica"):
+ * `modifying` while replication stops...
+ */
+export const RDS_PROMOTION_MODIFYING_MIN_MS = 45 * SECOND;
+export const RDS_PROMOTION_MODIFYING_MAX_MS = 90 * SECOND;
+/** ...`rebooting` (RDS reboots it before making it available), after which it is no longer a replica... */
+export const RDS_PROMOTION_REBOOTING_MIN_MS = 60 * SECOND;
+export const RDS_PROMOTION_REBOOTING_MAX_MS = 150 * SECOND;
+/** ...then `backing-up`: its first backup as a standalone instance, incremental on the replica's own: 3-6 minutes in all. */
+export const RDS_PROMOTION_BACKING_UP_MIN_MS = 60 * SECOND;
+export const RDS_PROMOTION_BACKING_UP_MAX_MS = 120 * SECOND;
+/**
+ * CreateDBInstanceReadReplica of the standby (a drill's twin): RDS snapshots the standby
+ * (incremental on its automated backups) and builds an instance from it, `creating` until it is up.
+ */
+export const RDS_REPLICA_CREATING_MIN_MS = 9 * MINUTE;
+export const RDS_REPLICA_CREATING_MAX_MS = 14 * MINUTE;
+/** A healthy cross-region replica's `ReplicaLag` between the two GovCloud regions: seconds. */
+export const RDS_REPLICA_LAG_MIN_SECONDS = 0.5;
+export const RDS_REPLICA_LAG_MAX_SECONDS = 4;
+/** A same-region cascading replica adds well under a second to its source's lag. */
+export const RDS_CASCADING_REPLICA_LAG_SECONDS = 0.3;
+/** How long before the drill's epoch the newest blockchain backup was taken. */
 export const LATEST_BACKUP_LEAD_MS = 4 * MINUTE;
 /** S3 ListObjectsV2 (one page, up to 1,000 keys) and GetObject of a small object such as a manifest. */
 export const S3_LIST_MS = 70;
 export const S3_GET_MS = 40;
-/** ChangeResourceRecordSets and GetChange, through the partition's one Route 53 endpoint. */
+/** ChangeResourceRecordSets, through the partition's one Route 53 endpoint (upsert mode). */
 export const ROUTE53_API_MS = 250;
 /** A change is `PENDING` until every Route 53 name server has it, then `INSYNC`: typically 30-60 s. */
 export const ROUTE53_PROPAGATION_MIN_MS = 30 * SECOND;
 export const ROUTE53_PROPAGATION_MAX_MS = 60 * SECOND;
-/** ModifyTargetGroup and DescribeLoadBalancers. */
+/** PutMetricData of the failover signal at the DR region's CloudWatch endpoint (failover mode). */
+export const CLOUDWATCH_PUT_METRIC_DATA_MS = 60;
+/**
+ * A datapoint reaches alarms, and Route 53's view of an alarm's data stream, a few seconds after
+ * PutMetricData accepted it (AWS re:Post: "a few seconds delay for the data to become available to
+ * the alarm"); it counts once its one-minute period has ended.
+ */
+export const CLOUDWATCH_DATAPOINT_DELAY_MS = 5 * SECOND;
+/**
+ * How often Route 53 re-reads the data stream of the alarm a CLOUDWATCH_METRIC health check follows.
+ * Route 53 documents no interval for these checks (RequestInterval and FailureThreshold do not apply:
+ * the alarm's one evaluation period is the threshold); modelled at the 30 s standard interval of
+ * endpoint checks, the status changing on the first read that shows the new state. Then the VPC
+ * resolver's copy of the old answer lives out its TTL: with a 60 s TTL, clients in the DR VPC follow
+ * a failover 0.5-2.5 minutes after the datapoint (the minute's end, a read, the TTL).
+ */
+export const ROUTE53_ALARM_READ_INTERVAL_MS = 30 * SECOND;
+/** A DNS query answered by the VPC's resolver (Route 53 Resolver, at the VPC's base address + 2). */
+export const VPC_DNS_QUERY_MS = 2;
+/** ModifyTargetGroup. */
 export const ELB_API_MS = 120;
 /** STS GetCallerIdentity at the DR region's endpoint. */
 export const STS_API_MS = 80;

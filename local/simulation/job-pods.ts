@@ -6,8 +6,9 @@ import { type ContainerSpec, rfc3339 } from './kubernetes-model';
 
 /**
  * The pods of simulated Jobs, one per attempt, as `listPods` and `captureForensics` show them: how
- * a workflow reads a Job's result (`job-name=<job>` selects them; the container's log and its
- * termination message carry the check's JSON report). They take no room on the nodes.
+ * a workflow reads a Job's result (`job-name=<job>` selects them; the container's state says why it
+ * never ran, its log and termination message what its program printed). They take no room on the
+ * nodes.
  */
 
 export interface JobPod {
@@ -26,8 +27,18 @@ type JobPodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 export function jobPodPhase(pod: JobPod, t: number): JobPodPhase {
   const { attempt } = pod;
   if (t >= attempt.endedAt) return attempt.failed ? 'Failed' : 'Succeeded';
-  if (attempt.pendingReason !== null || t < attempt.startedAt + JOB_POD_STARTUP_MS) return 'Pending';
-  return 'Running';
+  if (attempt.pendingReason !== null || attempt.waiting !== null) return 'Pending';
+  return t < attempt.startedAt + JOB_POD_STARTUP_MS ? 'Pending' : 'Running';
+}
+
+/** Why its container is not running yet (or never ran), as the kubelet reports it; undefined once it started. */
+function waitingReason(pod: JobPod, t: number): { reason: string; message?: string } | undefined {
+  const { attempt } = pod;
+  const created = t >= attempt.startedAt + JOB_POD_STARTUP_MS;
+  if (attempt.waiting !== null && created) return { ...attempt.waiting };
+  if (attempt.pendingReason !== null || attempt.waiting !== null || !created)
+    return { reason: 'ContainerCreating' };
+  return undefined;
 }
 
 export function jobPodSummary(pod: JobPod, t: number): PodSummary {
@@ -47,14 +58,13 @@ function containerState(pod: JobPod, t: number): JsonValue {
   const { attempt } = pod;
   const startedAt = rfc3339(attempt.startedAt + JOB_POD_STARTUP_MS);
   const phase = jobPodPhase(pod, t);
-  if (phase === 'Pending' || (phase === 'Failed' && attempt.pendingReason !== null)) {
-    return { waiting: { reason: 'ContainerCreating' } };
-  }
+  const waiting = waitingReason(pod, t);
+  if (waiting) return { waiting };
   if (phase === 'Running') return { running: { startedAt } };
   return {
     terminated: {
       exitCode: attempt.exitCode ?? 137,
-      reason: attempt.exitCode === 0 ? 'Completed' : 'Error',
+      reason: attempt.startError !== null ? 'StartError' : attempt.exitCode === 0 ? 'Completed' : 'Error',
       ...(attempt.terminationMessage === null ? {} : { message: attempt.terminationMessage }),
       startedAt,
       finishedAt: rfc3339(attempt.endedAt),
@@ -109,6 +119,36 @@ export function jobPodJson(pod: JobPod, t: number): JsonValue {
   };
 }
 
+/** The kubelet's events about the container: pulled and started, or why not. */
+function containerEvents(attempt: JobAttempt, container: ContainerSpec) {
+  const createdAt = attempt.startedAt + JOB_POD_STARTUP_MS;
+  const pulled = {
+    reason: 'Pulled',
+    message: `Container image "${container.image}" already present on machine`,
+    type: 'Normal',
+    at: createdAt - 2000,
+  };
+  if (attempt.waiting?.reason === 'ImagePullBackOff') {
+    return [{ reason: 'Failed', message: attempt.waiting.message, type: 'Warning', at: createdAt }];
+  }
+  if (attempt.waiting !== null) {
+    return [
+      pulled,
+      { reason: 'Failed', message: `Error: ${attempt.waiting.message}`, type: 'Warning', at: createdAt },
+    ];
+  }
+  if (attempt.startError !== null) {
+    return [
+      pulled,
+      { reason: 'Failed', message: `Error: ${attempt.startError}`, type: 'Warning', at: createdAt },
+    ];
+  }
+  return [
+    pulled,
+    { reason: 'Started', message: `Started container ${container.name}`, type: 'Normal', at: createdAt },
+  ];
+}
+
 /** The Events about the pod at `t`: scheduling (or why it cannot be), then its container's start. */
 export function jobPodEvents(pod: JobPod, t: number, seed: string): JsonValue[] {
   const { attempt } = pod;
@@ -131,22 +171,7 @@ export function jobPodEvents(pod: JobPod, t: number, seed: string): JsonValue[] 
             type: 'Normal',
             at: attempt.startedAt,
           },
-          ...(container
-            ? [
-                {
-                  reason: 'Pulled',
-                  message: `Container image "${container.image}" already present on machine`,
-                  type: 'Normal',
-                  at: attempt.startedAt + JOB_POD_STARTUP_MS - 2000,
-                },
-                {
-                  reason: 'Started',
-                  message: `Started container ${container.name}`,
-                  type: 'Normal',
-                  at: attempt.startedAt + JOB_POD_STARTUP_MS,
-                },
-              ]
-            : []),
+          ...(container ? containerEvents(attempt, container) : []),
         ];
   return events
     .filter((event) => event.at <= t)
@@ -167,11 +192,12 @@ export function jobPodEvents(pod: JobPod, t: number, seed: string): JsonValue[] 
 /** The first container does the Job's work; its log is what it has written by `t` (no timestamps: the adapter asks for none). */
 export function jobPodLog(pod: JobPod, container: string, t: number, tailLines: number): ContainerLog {
   const { attempt } = pod;
-  if (attempt.pendingReason !== null || t < attempt.startedAt + JOB_POD_STARTUP_MS) {
+  const waiting = waitingReason(pod, t);
+  if (waiting) {
     return {
       container,
       log: null,
-      error: `KubernetesApiError: read log of ${pod.job.namespace}/${pod.name}/${container}: container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`,
+      error: `KubernetesApiError: read log of ${pod.job.namespace}/${pod.name}/${container}: container "${container}" in pod "${pod.name}" is waiting to start: ${waiting.reason}`,
     };
   }
   const lines =

@@ -1,38 +1,33 @@
-import type { JobStatus, KubernetesManifest } from '../../lambdas/core/operations/cluster';
+import type { JobStatus, KubernetesManifest, ObjectRef } from '../../lambdas/core/operations/cluster';
+import { type ContainerWorld, imagePullProblem, runContainer } from './container-images';
 import {
   CONTROLLER_REACTION_MS,
-  JOB_DEFAULT_RUN_MS,
-  JOB_FAILED_ATTEMPT_MS,
   JOB_INITIAL_BACKOFF_MS,
   JOB_MAX_BACKOFF_MS,
   JOB_POD_STARTUP_MS,
-  S3_SYNC_BYTES_PER_SECOND,
 } from './durations';
-import { asRecord } from './kubernetes-model';
-import { type CheckVerdict, checkOf } from './recovery-checks';
-import type { S3Read } from './simulated-s3';
+import { asRecord, asStringRecord } from './kubernetes-model';
 
 /**
  * Simulated Kubernetes Jobs: the DR restore that copies blockchain data from S3 onto a volume, and
  * the DR validation checks. Planned whole when created (attempts, back-offs, each attempt's log and
  * exit code, the outcome), judging the world as of each attempt's time, then read as of any time.
+ *
+ * A Job's pod meets what a real one meets, in the order the control plane and kubelet check it: its
+ * service account must exist for the pod to be created at all; a volume claim (and its storage class)
+ * for it to be scheduled; its image in the registry for it to be pulled; the Secrets and ConfigMaps its
+ * environment references for its container to be created (CreateContainerConfigError); its command on
+ * the image's PATH for it to start. Then the image's program runs (container-images.ts) and its exit
+ * code decides. A pod stopped at any of these steps retries nothing by itself: the Job stays active
+ * until its `activeDeadlineSeconds`, if any.
  */
 
-const S3_URI = /s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s"'\\]*)?/g;
-/** `aws s3 sync` flags that keep it from printing a line per object copied. */
-const QUIET_SYNC = /"--(only-show-errors|quiet)"|\s--(only-show-errors|quiet)\b/;
-/** The kubelet keeps at most this much of a log as a `FallbackToLogsOnError` termination message. */
-const FALLBACK_MESSAGE_LINES = 80;
-const FALLBACK_MESSAGE_BYTES = 2048;
-
 /** What a Job's pods meet in the world. */
-export interface JobWorld {
-  /** What a pod copying from this S3 location finds there. */
-  readS3(uri: string): S3Read;
+export interface JobWorld extends ContainerWorld {
+  /** An object of the cluster (service accounts, Secrets, ConfigMaps), as the API server holds it. */
+  object(ref: ObjectRef): KubernetesManifest | undefined;
   /** Why a pod mounting this claim cannot be scheduled; undefined when it can. */
   volumeProblem(namespace: string, claimName: string): string | undefined;
-  /** A validation check's verdict when its container runs it at `at`. */
-  runCheck(check: string, template: Record<string, unknown>, namespace: string, at: number): CheckVerdict;
 }
 
 export interface LogLine {
@@ -40,15 +35,25 @@ export interface LogLine {
   readonly text: string;
 }
 
+/** A container that was created but never started, with the kubelet's reason. */
+export interface ContainerWaiting {
+  readonly reason: 'CreateContainerConfigError' | 'ImagePullBackOff';
+  readonly message: string;
+}
+
 export interface JobAttempt {
   /** When its pod is created. */
   readonly startedAt: number;
-  /** When its container exits; never (infinity) for a pod that is never scheduled. */
+  /** When its container exits; never (infinity) for a pod that never runs. */
   readonly endedAt: number;
   readonly failed: boolean;
-  /** Why its pod is never scheduled; null when it runs. */
+  /** Why its pod is never scheduled; null when it is. */
   readonly pendingReason: string | null;
+  /** Why its scheduled pod's container never starts; null when it does. */
+  readonly waiting: ContainerWaiting | null;
   readonly exitCode: number | null;
+  /** The runtime's message when it could not start the container at all (reason StartError). */
+  readonly startError: string | null;
   readonly log: readonly LogLine[];
   readonly terminationMessage: string | null;
 }
@@ -59,21 +64,25 @@ export interface JobRecord {
   readonly uid: string;
   readonly manifest: KubernetesManifest;
   readonly createdAt: number;
+  /** The Job controller's FailedCreate event when it cannot create pods at all; null when it can. */
+  readonly creationFailure: string | null;
   readonly attempts: readonly JobAttempt[];
-  /** The terminal condition; null for a Job that never finishes (its pod is never scheduled). */
+  /** The terminal condition; null for a Job that never finishes. */
   readonly outcome: {
     readonly state: 'complete' | 'failed';
     readonly at: number;
     readonly reason: string;
     readonly message: string;
   } | null;
-  /** The S3 locations its pods copy from, and what they find there. */
-  readonly reads: readonly { readonly uri: string; readonly read: S3Read }[];
-  /** The validation check it runs (its `aor.phoenixrooivalk.mil/check` annotation), if any. */
-  readonly check: string | null;
 }
 
-type AttemptRun = Omit<JobAttempt, 'startedAt'>;
+/** The annotation IRSA's pod identity webhook reads: the IAM role a service account's pods assume. */
+export const IRSA_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+/** The kubelet keeps at most this much of a log as a `FallbackToLogsOnError` termination message. */
+const FALLBACK_MESSAGE_LINES = 80;
+const FALLBACK_MESSAGE_BYTES = 2048;
+
+type PodRun = Omit<JobAttempt, 'startedAt'>;
 
 function claimNames(podSpec: Record<string, unknown>): string[] {
   const volumes = podSpec.volumes;
@@ -83,11 +92,13 @@ function claimNames(podSpec: Record<string, unknown>): string[] {
   });
 }
 
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.map(String) : undefined;
+}
+
 /** With `terminationMessagePolicy: FallbackToLogsOnError`, a failed container's log tail is its message. */
-function fallbackMessage(podSpec: Record<string, unknown>, log: readonly LogLine[]): string | null {
-  const containers = podSpec.containers;
-  const first = asRecord(Array.isArray(containers) ? containers[0] : undefined);
-  if (first.terminationMessagePolicy !== 'FallbackToLogsOnError' || log.length === 0) return null;
+function fallbackMessage(container: Record<string, unknown>, log: readonly LogLine[]): string | null {
+  if (container.terminationMessagePolicy !== 'FallbackToLogsOnError' || log.length === 0) return null;
   const tail = log
     .slice(-FALLBACK_MESSAGE_LINES)
     .map((line) => line.text)
@@ -95,65 +106,125 @@ function fallbackMessage(podSpec: Record<string, unknown>, log: readonly LogLine
   return tail.slice(-FALLBACK_MESSAGE_BYTES);
 }
 
-/** One attempt's pod from its container's start at `runningAt`: what it does, logs and exits with. */
-function planRun(
-  runningAt: number,
-  job: {
-    namespace: string;
-    template: Record<string, unknown>;
-    check: string | null;
-    reads: JobRecord['reads'];
-  },
-  world: JobWorld,
-): AttemptRun {
-  const podSpec = asRecord(job.template.spec);
-  const exit = (endedAt: number, ok: boolean, log: LogLine[], message: string | null = null): AttemptRun => ({
-    endedAt,
-    failed: !ok,
-    pendingReason: null,
-    exitCode: ok ? 0 : 1,
-    log,
-    terminationMessage: message ?? (ok ? null : fallbackMessage(podSpec, log)),
-  });
-  if (job.check !== null) {
-    const verdict = world.runCheck(job.check, job.template, job.namespace, runningAt);
-    const report = JSON.stringify(verdict.report);
-    const endedAt = runningAt + verdict.runMs;
-    return exit(endedAt, verdict.passed, [{ at: endedAt, text: report }], report);
-  }
-  const failedAt = runningAt + JOB_FAILED_ATTEMPT_MS;
-  for (const { uri, read } of job.reads) {
-    if (read.kind === 'denied') {
-      const text = `fatal error: An error occurred (AccessDenied) when calling the ListObjectsV2 operation: ${read.message}`;
-      return exit(failedAt, false, [{ at: failedAt, text }]);
-    }
-    if (read.kind === 'empty') {
-      return exit(failedAt, false, [{ at: failedAt, text: `restore: nothing to copy under ${uri}` }]);
-    }
-  }
-  if (job.reads.length === 0) return exit(runningAt + JOB_DEFAULT_RUN_MS, true, []);
-  const quiet = QUIET_SYNC.test(JSON.stringify(podSpec));
-  const log: LogLine[] = [];
-  let copied = 0;
-  for (const { uri, read } of job.reads) {
-    if (read.kind !== 'found') continue;
-    for (const object of read.objects) {
-      copied += object.bytes;
-      const relative = object.uri.slice(uri.length).replace(/^\//, '');
-      const at = runningAt + Math.round((copied / S3_SYNC_BYTES_PER_SECOND) * 1000);
-      if (!quiet) log.push({ at, text: `download: ${object.uri} to ./${relative}` });
-    }
-  }
-  return exit(runningAt + Math.round((copied / S3_SYNC_BYTES_PER_SECOND) * 1000), true, log);
+/** A value of a Secret (base64 `data`) or ConfigMap (`data`) by key. */
+function dataValue(object: KubernetesManifest, key: string): string | undefined {
+  const value = asStringRecord(object.data)[key];
+  if (value === undefined) return undefined;
+  return object.kind === 'Secret' ? Buffer.from(value, 'base64').toString('utf8') : value;
 }
 
 /**
- * A Job runs one pod at a time. One that copies from S3 (an `s3://` URI in its pod template)
- * takes the transfer's size over S3_SYNC_BYTES_PER_SECOND; one whose S3 location holds nothing, or
- * that its pods' role may not read, fails each attempt. A check (see recovery-checks.ts) passes or
- * fails by the world at its time. A pod whose volume claim (or the claim's storage class) is
- * missing is never scheduled. A failing Job retries until `backoffLimit` (default 6) is spent;
- * `activeDeadlineSeconds` cuts it short.
+ * The container's environment as the kubelet builds it: `envFrom` Secrets and ConfigMaps, then `env`
+ * (literal values, `secretKeyRef`, `configMapKeyRef`). A reference to a missing object or key that is
+ * not `optional` is the CreateContainerConfigError the kubelet reports, with its message.
+ */
+function containerEnvironment(
+  namespace: string,
+  container: Record<string, unknown>,
+  world: JobWorld,
+): { env: Record<string, string> } | { problem: string } {
+  const env: Record<string, string> = {};
+  const source = (kind: 'Secret' | 'ConfigMap', name: string) =>
+    world.object({ apiVersion: 'v1', kind, namespace, name });
+  const missing = (kind: 'Secret' | 'ConfigMap', name: string) => `${kind.toLowerCase()} "${name}" not found`;
+  for (const entry of Array.isArray(container.envFrom) ? container.envFrom : []) {
+    const { secretRef, configMapRef, prefix } = asRecord(entry);
+    const kind = secretRef ? 'Secret' : 'ConfigMap';
+    const ref = asRecord(secretRef ?? configMapRef);
+    const object = source(kind, String(ref.name));
+    if (!object) {
+      if (ref.optional === true) continue;
+      return { problem: missing(kind, String(ref.name)) };
+    }
+    for (const key of Object.keys(asStringRecord(object.data))) {
+      env[`${typeof prefix === 'string' ? prefix : ''}${key}`] = dataValue(object, key) ?? '';
+    }
+  }
+  for (const entry of Array.isArray(container.env) ? container.env : []) {
+    const { name, value, valueFrom } = asRecord(entry);
+    if (typeof value === 'string') env[String(name)] = value;
+    const { secretKeyRef, configMapKeyRef } = asRecord(valueFrom);
+    if (!secretKeyRef && !configMapKeyRef) continue;
+    const kind = secretKeyRef ? 'Secret' : 'ConfigMap';
+    const ref = asRecord(secretKeyRef ?? configMapKeyRef);
+    const object = source(kind, String(ref.name));
+    const resolved = object && dataValue(object, String(ref.key));
+    if (resolved !== undefined) env[String(name)] = resolved;
+    else if (ref.optional !== true) {
+      return {
+        problem: object
+          ? `couldn't find key ${String(ref.key)} in ${kind} ${namespace}/${String(ref.name)}`
+          : missing(kind, String(ref.name)),
+      };
+    }
+  }
+  return { env };
+}
+
+/** Why the Job controller cannot create the pod: the ServiceAccount admission plugin's refusal. */
+function podCreationFailure(
+  job: string,
+  namespace: string,
+  serviceAccount: string,
+  world: JobWorld,
+): string | null {
+  // Every namespace has `default`: the service account controller makes it.
+  if (serviceAccount === 'default') return null;
+  return world.object({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: serviceAccount })
+    ? null
+    : `Error creating: pods "${job}-" is forbidden: error looking up service account ${namespace}/${serviceAccount}: serviceaccount "${serviceAccount}" not found`;
+}
+
+/** One attempt's pod, its container created at `runningAt`: whether it starts, what it runs, logs and exits with. */
+function planRun(
+  runningAt: number,
+  pod: { namespace: string; container: Record<string, unknown>; awsRole: string | undefined },
+  world: JobWorld,
+): PodRun {
+  const never = { endedAt: Number.POSITIVE_INFINITY, failed: false, pendingReason: null } as const;
+  const idle = { exitCode: null, startError: null, log: [], terminationMessage: null } as const;
+  const image = typeof pod.container.image === 'string' ? pod.container.image : '';
+  const pullProblem = imagePullProblem(image);
+  if (pullProblem)
+    return { ...never, ...idle, waiting: { reason: 'ImagePullBackOff', message: pullProblem } };
+  const environment = containerEnvironment(pod.namespace, pod.container, world);
+  if ('problem' in environment) {
+    return {
+      ...never,
+      ...idle,
+      waiting: { reason: 'CreateContainerConfigError', message: environment.problem },
+    };
+  }
+  const run = runContainer(
+    {
+      namespace: pod.namespace,
+      image,
+      command: stringList(pod.container.command),
+      args: stringList(pod.container.args),
+      env: environment.env,
+      awsRole: pod.awsRole,
+      at: runningAt,
+    },
+    world,
+  );
+  const log = run.log.map((line) => ({ at: runningAt + line.offsetMs, text: line.text }));
+  const failed = run.exitCode !== 0;
+  return {
+    endedAt: runningAt + run.runMs,
+    failed,
+    pendingReason: null,
+    waiting: null,
+    exitCode: run.exitCode,
+    startError: run.startError ?? null,
+    log,
+    terminationMessage: run.startError ?? (failed ? fallbackMessage(pod.container, log) : null),
+  };
+}
+
+/**
+ * A Job runs one pod at a time. A failing pod is replaced after a back-off (10 s doubling to 6
+ * minutes) until `backoffLimit` (default 6) is spent; `activeDeadlineSeconds` fails the Job and
+ * stops what still runs.
  */
 export function planJob(
   namespace: string,
@@ -163,12 +234,19 @@ export function planJob(
   world: JobWorld,
 ): JobRecord {
   const spec = asRecord(manifest.spec);
-  const template = asRecord(spec.template);
-  const check = checkOf(manifest.metadata) ?? null;
-  const uris = [...new Set(JSON.stringify(template).match(S3_URI) ?? [])];
-  const reads = check === null ? uris.map((uri) => ({ uri, read: world.readS3(uri) })) : [];
+  const podSpec = asRecord(asRecord(spec.template).spec);
+  const containers = Array.isArray(podSpec.containers) ? podSpec.containers : [];
+  const container = asRecord(containers[0]);
+  const serviceAccount =
+    typeof podSpec.serviceAccountName === 'string' ? podSpec.serviceAccountName : 'default';
+  const creationFailure = podCreationFailure(manifest.metadata.name, namespace, serviceAccount, world);
+  const awsRole = asStringRecord(
+    asRecord(
+      world.object({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: serviceAccount })?.metadata,
+    ).annotations,
+  )[IRSA_ROLE_ANNOTATION];
   const pendingReason =
-    claimNames(asRecord(template.spec))
+    claimNames(podSpec)
       .map((claim) => world.volumeProblem(namespace, claim))
       .find((problem) => problem !== undefined) ?? null;
   const backoffLimit = typeof spec.backoffLimit === 'number' ? spec.backoffLimit : 6;
@@ -180,38 +258,44 @@ export function planJob(
   let outcome: JobRecord['outcome'] = null;
   let startedAt = createdAt + CONTROLLER_REACTION_MS;
   let backoff = JOB_INITIAL_BACKOFF_MS;
-  if (pendingReason !== null) {
+  if (pendingReason !== null && creationFailure === null) {
     attempts.push({
       startedAt,
       endedAt: Number.POSITIVE_INFINITY,
       failed: false,
       pendingReason,
+      waiting: null,
       exitCode: null,
+      startError: null,
       log: [],
       terminationMessage: null,
     });
-  } else {
-    for (let attempt = 0; attempt <= backoffLimit; attempt += 1) {
-      const run = planRun(startedAt + JOB_POD_STARTUP_MS, { namespace, template, check, reads }, world);
+  } else if (creationFailure === null) {
+    for (let attempt = 0; attempt <= backoffLimit && startedAt < deadline; attempt += 1) {
+      const run = planRun(startedAt + JOB_POD_STARTUP_MS, { namespace, container, awsRole }, world);
       attempts.push({ startedAt, ...run });
       if (!run.failed) {
-        outcome = {
-          state: 'complete',
-          at: run.endedAt,
-          reason: 'CompletionsReached',
-          message: 'Reached expected number of succeeded pods',
-        };
+        if (run.endedAt !== Number.POSITIVE_INFINITY) {
+          outcome = {
+            state: 'complete',
+            at: run.endedAt,
+            reason: 'CompletionsReached',
+            message: 'Reached expected number of succeeded pods',
+          };
+        }
         break;
       }
       startedAt = run.endedAt + backoff;
       backoff = Math.min(backoff * 2, JOB_MAX_BACKOFF_MS);
     }
-    outcome ??= {
-      state: 'failed',
-      at: attempts.at(-1)?.endedAt ?? startedAt,
-      reason: 'BackoffLimitExceeded',
-      message: 'Job has reached the specified backoff limit',
-    };
+    if (outcome === null && attempts.at(-1)?.failed) {
+      outcome = {
+        state: 'failed',
+        at: attempts.at(-1)?.endedAt ?? startedAt,
+        reason: 'BackoffLimitExceeded',
+        message: 'Job has reached the specified backoff limit',
+      };
+    }
   }
   if ((outcome?.at ?? Number.POSITIVE_INFINITY) > deadline) {
     outcome = {
@@ -228,6 +312,7 @@ export function planJob(
     uid,
     manifest,
     createdAt,
+    creationFailure,
     // The Job controller kills what still runs when the Job fails.
     attempts: attempts
       .filter((attempt) => attempt.startedAt < cut)
@@ -237,14 +322,12 @@ export function planJob(
               ...attempt,
               endedAt: cut,
               failed: true,
-              exitCode: attempt.pendingReason === null ? 137 : null,
+              exitCode: attempt.pendingReason === null && attempt.waiting === null ? 137 : null,
               log: attempt.log.filter((line) => line.at <= cut),
             }
           : attempt,
       ),
     outcome,
-    reads,
-    check,
   };
 }
 

@@ -1,9 +1,9 @@
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import { QUARANTINE_LABEL } from '../../lambdas/adapters/kubernetes/cluster-operations';
 import {
   deploymentRolloutVerdict,
-  QUARANTINE_LABEL,
   statefulSetRolloutVerdict,
-} from '../../lambdas/adapters/kubernetes/cluster-operations';
+} from '../../lambdas/adapters/kubernetes/rollout-status';
 import type {
   KubernetesManifest,
   ObjectRef,
@@ -24,7 +24,8 @@ import {
   POD_READY_JITTER_MS,
 } from './durations';
 import { type JobPod } from './job-pods';
-import { type JobRecord, type JobWorld, planJob } from './kubernetes-jobs';
+import type { ContainerWorld, ServiceView } from './container-images';
+import { type JobRecord, planJob } from './kubernetes-jobs';
 import {
   asRecord,
   asStringRecord,
@@ -75,23 +76,40 @@ interface ResourceType {
   readonly kind: string;
   readonly apiVersion: string;
   readonly namespaced: boolean;
+  /** The resource's name as API errors qualify it, e.g. `deployments.apps`. */
+  readonly resource: string;
 }
 
 /** What discovery serves: the kinds AOR reads, applies or deletes. */
 const RESOURCE_TYPES: readonly ResourceType[] = [
-  { apiVersion: 'v1', kind: 'Namespace', namespaced: false },
-  { apiVersion: 'v1', kind: 'Pod', namespaced: true },
-  { apiVersion: 'v1', kind: 'Service', namespaced: true },
-  { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true },
-  { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
-  { apiVersion: 'v1', kind: 'Secret', namespaced: true },
-  { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespaced: true },
-  { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet', namespaced: true },
-  { apiVersion: 'batch/v1', kind: 'Job', namespaced: true },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespaced: true },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespaced: true },
-  { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', namespaced: false },
+  { apiVersion: 'v1', kind: 'Namespace', namespaced: false, resource: 'namespaces' },
+  { apiVersion: 'v1', kind: 'Pod', namespaced: true, resource: 'pods' },
+  { apiVersion: 'v1', kind: 'Service', namespaced: true, resource: 'services' },
+  { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true, resource: 'serviceaccounts' },
+  { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true, resource: 'configmaps' },
+  { apiVersion: 'v1', kind: 'Secret', namespaced: true, resource: 'secrets' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespaced: true, resource: 'persistentvolumeclaims' },
+  { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true, resource: 'deployments.apps' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', namespaced: true, resource: 'statefulsets.apps' },
+  { apiVersion: 'batch/v1', kind: 'Job', namespaced: true, resource: 'jobs.batch' },
+  {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    namespaced: true,
+    resource: 'networkpolicies.networking.k8s.io',
+  },
+  {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    namespaced: true,
+    resource: 'poddisruptionbudgets.policy',
+  },
+  {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    namespaced: false,
+    resource: 'storageclasses.storage.k8s.io',
+  },
 ];
 
 export const DEFAULT_PROFILE: WorkloadProfile = {
@@ -105,14 +123,35 @@ export const DEFAULT_PROFILE: WorkloadProfile = {
 
 const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 
-/** The world rejected a request as the API server would (422 and the like). */
+/** The world rejected a request as the API server would (422, 404, 409 and the like). */
 export class RejectedRequest extends Error {
   constructor(
     message: string,
-    readonly reason: 'Invalid' | 'NotFound' | 'AlreadyExists',
+    readonly reason: 'Invalid' | 'NotFound' | 'AlreadyExists' | 'Conflict',
   ) {
     super(message);
   }
+}
+
+/** What the API server keeps of every object besides its spec: identity, version and labels. */
+export interface StoredMetadata {
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** DeleteOptions' preconditions: the delete applies only to the object that was read. */
+export interface DeletePreconditions {
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+}
+
+/** The Service a cluster DNS name resolves to: `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`. */
+function serviceOf(hostname: string, namespace: string): { namespace: string; name: string } | undefined {
+  const [name, ns, ...rest] = hostname.toLowerCase().split('.');
+  if (!name) return undefined;
+  if (ns === undefined) return { namespace, name };
+  return ['', 'svc', 'svc.cluster.local'].includes(rest.join('.')) ? { namespace: ns, name } : undefined;
 }
 
 function objectKey(apiVersion: string, kind: string, namespace: string | undefined, name: string): string {
@@ -147,6 +186,9 @@ export class KubernetesWorld {
   private readonly workloads = new Map<string, WorkloadRecord>();
   private readonly objects = new Map<string, KubernetesManifest>();
   private readonly jobs = new Map<string, JobRecord>();
+  /** Every object's metadata by key, whatever record holds the rest of it; the last resourceVersion given. */
+  private readonly metadata = new Map<string, StoredMetadata>();
+  private resourceVersion = 0;
 
   constructor(
     readonly seed: string,
@@ -155,8 +197,8 @@ export class KubernetesWorld {
     readonly podsPerNode: number,
     /** Profiles by workload name, for workloads that arrive as manifests (a DR restore). */
     readonly profiles: ReadonlyMap<string, WorkloadProfile>,
-    /** What Jobs' pods meet outside the cluster: S3, and what validation checks look at. */
-    private readonly jobWorld: Pick<JobWorld, 'readS3' | 'runCheck'>,
+    /** What Jobs' pods meet outside the cluster: S3 as their IAM role, and restored databases. */
+    private readonly outside: Pick<ContainerWorld, 'readS3' | 'bucketExists' | 'database'>,
   ) {}
 
   // -------------------------------------------------------------------------------------------------
@@ -173,15 +215,15 @@ export class KubernetesWorld {
       at: definition.createdAt,
     });
     this.plan(workload, definition.createdAt - CONTROLLER_REACTION_MS, 'create');
+    this.stored(workloadKey(workload), {}, definition.createdAt);
     return workload;
   }
 
-  addObject(manifest: KubernetesManifest): void {
+  addObject(manifest: KubernetesManifest, at = 0): void {
     const { apiVersion, kind, metadata } = manifest;
-    this.objects.set(
-      objectKey(apiVersion, kind, metadata.namespace, metadata.name),
-      structuredClone(manifest),
-    );
+    const key = objectKey(apiVersion, kind, metadata.namespace, metadata.name);
+    this.objects.set(key, structuredClone(manifest));
+    this.stored(key, asStringRecord(metadata.labels), at);
   }
 
   addService(namespace: string, name: string, selector: Record<string, string>): void {
@@ -218,6 +260,28 @@ export class KubernetesWorld {
 
   resourceType(apiVersion: string, kind: string): ResourceType | undefined {
     return RESOURCE_TYPES.find((type) => type.apiVersion === apiVersion && type.kind === kind);
+  }
+
+  /** An existing object's uid, resourceVersion and labels, as a GET of it returns them. */
+  metadataOf(ref: ObjectRef): StoredMetadata | undefined {
+    const key = objectKey(ref.apiVersion, ref.kind, ref.namespace, ref.name);
+    const exists = this.objects.has(key) || this.workloads.has(key) || this.jobs.has(key);
+    return exists ? this.metadata.get(key) : undefined;
+  }
+
+  /** The Service a pod in `namespace` reaches by `hostname` at `t`, as cluster DNS and kube-proxy serve it. */
+  serviceView(namespace: string, hostname: string, t: number): ServiceView | undefined {
+    const target = serviceOf(hostname, namespace);
+    const service = target && this.object({ apiVersion: 'v1', kind: 'Service', ...target });
+    if (!target || !service) return undefined;
+    const spec = asRecord(service.spec);
+    const ports = (Array.isArray(spec.ports) ? spec.ports : []).map((port) => Number(asRecord(port).port));
+    return {
+      name: target.name,
+      hasClusterIP: spec.clusterIP !== 'None',
+      ports,
+      readyEndpoints: this.endpoints(target.namespace, target.name, t).ready,
+    };
   }
 
   /** The pod of that name at `t`: StatefulSet pods reuse names, so the one alive then. */
@@ -363,32 +427,47 @@ export class KubernetesWorld {
     if (!isDnsSubdomain(name)) {
       throw new RejectedRequest(`${kind} "${name}" is invalid: metadata.name: Invalid value`, 'Invalid');
     }
+    if (namespace !== undefined) this.requireNamespace(namespace);
     const ref = { apiVersion, kind, name, ...(namespace === undefined ? {} : { namespace }) };
     const body = { ...structuredClone(manifest), metadata: { ...manifest.metadata, ...ref } };
+    const key = objectKey(apiVersion, kind, namespace, name);
     if (apiVersion === 'apps/v1' && (kind === 'Deployment' || kind === 'StatefulSet')) {
       this.applyWorkload(body, kind, namespace ?? '', at);
     } else if (apiVersion === 'batch/v1' && kind === 'Job') {
+      // A Job's template is immutable: applying it again changes nothing but what server-side apply merges.
       this.createJob(namespace ?? '', body, at);
     } else {
-      this.objects.set(objectKey(apiVersion, kind, namespace, name), body);
+      this.objects.set(key, body);
     }
+    this.stored(key, asStringRecord(manifest.metadata.labels), at);
     return ref;
   }
 
-  /** False when there was nothing to delete. */
-  delete(ref: ObjectRef, at: number): boolean {
-    if (ref.apiVersion === 'apps/v1' && (ref.kind === 'Deployment' || ref.kind === 'StatefulSet')) {
-      const workload = this.workloads.get(objectKey(ref.apiVersion, ref.kind, ref.namespace, ref.name));
-      if (!workload) return false;
-      this.deleteWorkload(workload, at);
-      return true;
+  /**
+   * False when there was nothing to delete. With preconditions, an object whose uid or
+   * resourceVersion is not the one given is not deleted: the API server's 409 Conflict.
+   */
+  delete(ref: ObjectRef, at: number, preconditions: DeletePreconditions = {}): boolean {
+    const key = objectKey(ref.apiVersion, ref.kind, ref.namespace, ref.name);
+    const current = this.metadataOf(ref);
+    if (!current) return false;
+    for (const field of ['uid', 'resourceVersion'] as const) {
+      const wanted = preconditions[field];
+      if (wanted !== undefined && wanted !== current[field]) {
+        const label = field === 'uid' ? 'UID' : 'ResourceVersion';
+        const resource = this.resourceType(ref.apiVersion, ref.kind)?.resource ?? ref.kind;
+        throw new RejectedRequest(
+          `Operation cannot be fulfilled on ${resource} "${ref.name}": Precondition failed: ${label} in precondition: ${wanted}, ${label} in object meta: ${current[field]}`,
+          'Conflict',
+        );
+      }
     }
-    if (ref.apiVersion === 'batch/v1' && ref.kind === 'Job') {
-      return this.jobs.delete(objectKey('batch/v1', 'Job', ref.namespace, ref.name));
-    }
-    const deleted = this.objects.delete(objectKey(ref.apiVersion, ref.kind, ref.namespace, ref.name));
-    if (deleted && ref.kind === 'Namespace') this.deleteNamespaceContents(ref.name, at);
-    return deleted;
+    this.metadata.delete(key);
+    const workload = this.workloads.get(key);
+    if (workload) this.deleteWorkload(workload, at);
+    this.jobs.delete(key);
+    if (this.objects.delete(key) && ref.kind === 'Namespace') this.deleteNamespaceContents(ref.name, at);
+    return true;
   }
 
   createPersistentVolumeClaim(request: PersistentVolumeClaimRequest, at: number): boolean {
@@ -399,8 +478,10 @@ export class KubernetesWorld {
         'Invalid',
       );
     }
+    this.requireNamespace(namespace);
     const key = objectKey('v1', 'PersistentVolumeClaim', namespace, name);
     if (this.objects.has(key)) return false;
+    this.stored(key, {}, at);
     this.objects.set(key, {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
@@ -412,14 +493,17 @@ export class KubernetesWorld {
 
   /** Creates the Job unless one of that name exists; false if it did (409 AlreadyExists). */
   createJob(namespace: string, manifest: KubernetesManifest, at: number): boolean {
+    this.requireNamespace(namespace);
     const name = manifest.metadata.name;
     const key = objectKey('batch/v1', 'Job', namespace, name);
     if (this.jobs.has(key)) return false;
-    const uid = uuid(this.seed, 'job', namespace, name, at);
+    const uid = this.stored(key, asStringRecord(manifest.metadata.labels), at).uid;
     this.jobs.set(
       key,
       planJob(namespace, manifest, at, uid, {
-        ...this.jobWorld,
+        ...this.outside,
+        object: (ref) => this.object(ref),
+        service: (podNamespace, hostname, t) => this.serviceView(podNamespace, hostname, t),
         volumeProblem: (claimNamespace, claim) => this.volumeProblem(claimNamespace, claim),
       }),
     );
@@ -472,6 +556,29 @@ export class KubernetesWorld {
 
   jobPodAt(namespace: string, name: string, t: number): JobPod | undefined {
     return this.jobPodsAt(namespace, t).find((pod) => pod.name === name);
+  }
+
+  /** The NamespaceLifecycle admission plugin: nothing is created in a namespace that does not exist. */
+  private requireNamespace(namespace: string): void {
+    if (!this.object({ apiVersion: 'v1', kind: 'Namespace', name: namespace })) {
+      throw new RejectedRequest(`namespaces "${namespace}" not found`, 'NotFound');
+    }
+  }
+
+  /**
+   * Records a write of the object: a new resourceVersion, its uid kept (or made, for a new object),
+   * the labels written merged over those it had (server-side apply keeps other managers' labels).
+   */
+  private stored(key: string, labels: Record<string, string>, at: number): StoredMetadata {
+    const existing = this.metadata.get(key);
+    this.resourceVersion += 1;
+    const metadata = {
+      uid: existing?.uid ?? uuid(this.seed, 'object', key, at),
+      resourceVersion: String(this.resourceVersion),
+      labels: { ...existing?.labels, ...labels },
+    };
+    this.metadata.set(key, metadata);
+    return metadata;
   }
 
   /** Why a pod mounting this claim is not scheduled: the claim, or its storage class, does not exist. */
@@ -637,6 +744,7 @@ export class KubernetesWorld {
     for (const [key, job] of this.jobs) if (job.namespace === namespace) this.jobs.delete(key);
     for (const [key, object] of this.objects)
       if (object.metadata.namespace === namespace) this.objects.delete(key);
+    for (const key of this.metadata.keys()) if (key.split('|')[2] === namespace) this.metadata.delete(key);
   }
 
   /** Undoes what earlier plans scheduled after `at`: it has not happened, and the new plan replaces it. */

@@ -41,7 +41,6 @@ import {
   phoenixRooivalkDrOptions,
   populatePhoenixRooivalkDrSite,
 } from './phoenix-rooivalk-dr';
-import { type CheckWorld, runCheck } from './recovery-checks';
 import {
   type InjectedStepFailure,
   injectRecoveryStepFailure,
@@ -168,8 +167,8 @@ export class SimulatedPlatform {
       options.profiles,
       {
         readS3: (uri) => this.s3.readFromPod(uri),
-        runCheck: (check, template, namespace, at) =>
-          runCheck(check, template, namespace, at, this.checkWorld()),
+        bucketExists: (bucket) => this.s3.hasBucket(bucket),
+        database: (host, t) => this.rdsRecovery.connect(host, t),
       },
     );
     this.rds = new RdsWorld(options.seed);
@@ -220,7 +219,7 @@ export class SimulatedPlatform {
       tags: new SimulatedAlarmTags(this.alarmTags, run),
       recovery: new SimulatedDatabaseRecovery(this.rdsRecovery, run),
       backups: new SimulatedBackupCatalog(this.s3, run),
-      routing: new SimulatedTrafficRouting(this.route53, run),
+      routing: new SimulatedTrafficRouting(this.route53, this.layout.region, run),
       identity: new SimulatedSiteIdentity({ account: this.layout.account, arn: this.callerArn }, run),
     };
   }
@@ -400,34 +399,37 @@ export class SimulatedPlatform {
     this.s3.put(uri, { bytes: Buffer.byteLength(body), lastModified, body });
   }
 
-  /** The record as Route 53 holds it (its change may still be PENDING). */
-  route53Record(hostedZoneId: string, recordName: string): RecordSet | undefined {
-    return this.route53.record(hostedZoneId, recordName);
+  /**
+   * The record Route 53's name servers answer at `at` (of a failover pair, the member its health check
+   * selects); without `at`, once every failover datapoint and record change so far has taken effect.
+   */
+  route53Record(hostedZoneId: string, recordName: string, at?: number): RecordSet | undefined {
+    return this.route53.record(hostedZoneId, recordName, at);
   }
 
   /**
-   * How a Job's last attempt ends: its exit code, termination message (a check's JSON report) and
-   * log, as planned when it was created; undefined for a Job that does not exist.
+   * How a Job's last attempt ends: its exit code, termination message (a failed container's log
+   * tail), why its pod never ran if it did not, and its log, as planned when it was created;
+   * undefined for a Job that does not exist or never got a pod.
    */
   jobResult(
     namespace: string,
     name: string,
-  ): (Pick<JobAttempt, 'exitCode' | 'terminationMessage' | 'pendingReason'> & { log: string[] }) | undefined {
+  ):
+    | (Pick<JobAttempt, 'exitCode' | 'terminationMessage' | 'pendingReason' | 'waiting' | 'startError'> & {
+        log: string[];
+      })
+    | undefined {
     const attempt = this.kubernetes.job(namespace, name)?.attempts.at(-1);
     if (!attempt) return undefined;
-    const { exitCode, terminationMessage, pendingReason } = attempt;
-    return { exitCode, terminationMessage, pendingReason, log: attempt.log.map((line) => line.text) };
-  }
-
-  /** What the validation checks see: Services' endpoints and restored databases. */
-  private checkWorld(): CheckWorld {
+    const { exitCode, terminationMessage, pendingReason, waiting, startError } = attempt;
     return {
-      serviceEndpoints: (namespace, service, t) =>
-        this.kubernetes.object({ apiVersion: 'v1', kind: 'Service', namespace, name: service })
-          ? this.kubernetes.endpoints(namespace, service, t)
-          : undefined,
-      database: (host, t) => this.rdsRecovery.connect(host, t),
-      databaseHosts: () => this.rdsRecovery.endpoints(),
+      exitCode,
+      terminationMessage,
+      pendingReason,
+      waiting,
+      startError,
+      log: attempt.log.map((line) => line.text),
     };
   }
 

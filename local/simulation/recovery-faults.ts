@@ -2,6 +2,7 @@ import { InvalidRoutingChangeError } from '../../lambdas/adapters/aws/route53-tr
 import { PHOENIX_ROOIVALK_SITE } from './phoenix-rooivalk';
 import { PHOENIX_ROOIVALK_DR_SITE } from './phoenix-rooivalk-dr';
 import type { SimulatedPlatform } from './platform';
+import { SimulatedServiceError } from './simulated-route53';
 
 /**
  * How each step of the disaster recovery plausibly fails for real, as a change to the DR site's
@@ -22,6 +23,12 @@ export type RecoveryStep = (typeof RECOVERY_STEPS)[number];
 export interface StepFailureOptions {
   /** How `validate-site` fails: the storage class is gone (the default), or the cluster's API does not answer. */
   readonly siteFailure?: 'storage-class-missing' | 'cluster-unreachable';
+  /**
+   * How `restore-database` fails: a snapshot restore or a promotion ends in a status no waiting
+   * cures (the default), or the standby replica has fallen behind its source, so that a promotion
+   * succeeds but loses more data than the recovery point objective allows.
+   */
+  readonly databaseFailure?: 'database-fails' | 'lagging-replica';
 }
 
 export interface InjectedStepFailure {
@@ -36,8 +43,14 @@ const FOREIGN_LEDGER_LINES = [
   'ERROR ledger: genesis block hash mismatch: /var/lib/phoenix/ledger does not belong to network phoenix-rooivalk',
   'panic: ledger: refusing to start on foreign chain data',
 ];
-/** The table a bad snapshot is short of, and by how many rows. */
-const SHORT_TABLE = { table: 'sensor_tracks', rows: 1_184 } as const;
+/** A lagging standby replays its source's changes at this fraction of their pace, from this long before the epoch. */
+const LAGGING_REPLICA = { rate: 0.5, sinceMs: 30 * 60_000 } as const;
+/**
+ * The table a recovered database is short of, and by how many rows: a lost partition, more than the
+ * table gains in a day, so that a promoted standby (checked for at least the manifest's rows) falls
+ * short as a restored snapshot (checked for exactly them) does.
+ */
+export const SHORT_TABLE = { table: 'sensor_tracks', rows: 1_500_000 } as const;
 
 export function injectRecoveryStepFailure(
   platform: Pick<
@@ -70,11 +83,28 @@ export function injectRecoveryStepFailure(
         platform.kubernetes.addStorageClass(name),
       );
     }
-    case 'restore-database':
+    case 'restore-database': {
+      if (options.databaseFailure === 'lagging-replica') {
+        const replica = PHOENIX_ROOIVALK_DR_SITE.standbyReplica;
+        const since = platform.epoch - LAGGING_REPLICA.sinceMs;
+        const behindAtEpoch = Math.round(((1 - LAGGING_REPLICA.rate) * LAGGING_REPLICA.sinceMs) / 60_000);
+        const restore = platform.rdsRecovery.slowReplica(replica, since, LAGGING_REPLICA.rate);
+        return failure(
+          `standby ${replica.identifier} replays its source's changes at half their pace: ${behindAtEpoch} minutes behind at the start, and falling further behind`,
+          restore,
+        );
+      }
       platform.rdsRecovery.failingRestoreStatus = 'incompatible-restore';
-      return failure('restored databases end in incompatible-restore', () => {
-        platform.rdsRecovery.failingRestoreStatus = null;
-      });
+      // A promotion reboots the replica; with parameters it cannot start on, it stays down.
+      platform.rdsRecovery.failingPromotionStatus = 'incompatible-parameters';
+      return failure(
+        'restored databases end in incompatible-restore, and a promoted standby in incompatible-parameters',
+        () => {
+          platform.rdsRecovery.failingRestoreStatus = null;
+          platform.rdsRecovery.failingPromotionStatus = null;
+        },
+      );
+    }
     case 'restore-blockchain-data': {
       const role = PHOENIX_ROOIVALK_DR_SITE.restoreRole;
       platform.s3.denyPodAccess('s3://', (uri) => {
@@ -94,13 +124,22 @@ export function injectRecoveryStepFailure(
     case 'validate-recovery':
       platform.rdsRecovery.missingRows.set(SHORT_TABLE.table, SHORT_TABLE.rows);
       return failure(
-        `restored databases lack ${SHORT_TABLE.rows} rows of ${SHORT_TABLE.table} that the integrity manifest counts`,
+        `recovered databases lack ${SHORT_TABLE.rows} rows of ${SHORT_TABLE.table} (a lost partition) that the integrity manifest counts`,
         () => platform.rdsRecovery.missingRows.delete(SHORT_TABLE.table),
       );
     case 'switch-routing': {
+      // Refused before anything moved: the signal's PutMetricData (an SCP, or a namespace the task's
+      // policy does not name), or, in upsert mode, Route 53's change batch.
       const fault = platform.injectFault({
-        operation: 'switchRecord',
-        error: ({ hostedZoneId, recordName }) => {
+        operation: 'sendTrafficToDrSite',
+        error: ({ mode, hostedZoneId, recordName }) => {
+          if (mode === 'failover') {
+            const role = PHOENIX_ROOIVALK_DR_SITE.taskRole;
+            return new SimulatedServiceError(
+              'AccessDenied',
+              `User: arn:${partition}:sts::${account}:assumed-role/${role}/${role} is not authorized to perform: cloudwatch:PutMetricData with an explicit deny in a service control policy`,
+            );
+          }
           const name = recordName.toLowerCase().replace(/\.$/, '');
           const zone = name.split('.').slice(1).join('.');
           return new InvalidRoutingChangeError(
@@ -108,7 +147,10 @@ export function injectRecoveryStepFailure(
           );
         },
       });
-      return failure('Route 53 rejects the record change (InvalidChangeBatch)', () => fault.remove());
+      return failure(
+        'the traffic switch is refused: CloudWatch denies the failover signal (upsert mode: Route 53 rejects the change batch)',
+        () => fault.remove(),
+      );
     }
   }
 }

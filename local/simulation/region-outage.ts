@@ -1,15 +1,7 @@
-import type { InjectedFault } from './calls';
 import type { SimulatedPlatform } from './platform';
 
-/**
- * Route 53's control plane in GovCloud is homed in us-gov-west-1: the SDK signs Route 53 calls for
- * that region wherever the caller runs, so when that region is down, record changes fail from the
- * DR region too. (Its data plane, the name servers answering queries, is not regional.)
- */
-export const ROUTE53_CONTROL_PLANE_REGION = 'us-gov-west-1';
-
 /** Retried connection attempts before the SDK gives up on an endpoint that never answers. */
-const UNANSWERED_CALL_MS = 3 * 5_000;
+export const UNANSWERED_CALL_MS = 3 * 5_000;
 
 /** A call to an endpoint that never answers, as the SDK reports it after its retries. */
 export class EndpointTimeoutError extends Error {
@@ -26,30 +18,16 @@ export interface RegionOutage {
 
 /**
  * A region goes dark, seen from the DR site: every simulated service homed there stops answering.
- * The ledgers of the local drills are not part of the platform; the drill takes their region down
- * itself.
+ * For us-gov-west-1 that includes Route 53's control plane, which GovCloud homes there wherever the
+ * caller runs, so record changes fail from the DR region too; Route 53's data plane (name servers,
+ * health checks) and the other region's CloudWatch and resolver keep answering. The ledgers of the
+ * local drills are not part of the platform; the drill takes their region down itself.
  */
-export function regionOutage(platform: Pick<SimulatedPlatform, 'injectFault'>, region: string): RegionOutage {
-  const faults: InjectedFault[] = [];
-  const stopped: string[] = [];
-  if (region === ROUTE53_CONTROL_PLANE_REGION) {
-    for (const operation of ['switchRecord', 'changeStatus'] as const) {
-      faults.push(
-        platform.injectFault({
-          operation,
-          error: () => new EndpointTimeoutError(`connect ETIMEDOUT route53.us-gov.amazonaws.com:443`),
-          delayMs: UNANSWERED_CALL_MS,
-        }),
-      );
-    }
-    stopped.push("Route 53's control plane");
-  }
+export function regionOutage(platform: Pick<SimulatedPlatform, 'route53'>, region: string): RegionOutage {
+  platform.route53.setRegionReachable(region, false);
   return {
     region,
-    description:
-      stopped.length > 0 ? `${region} is down: ${stopped.join(', ')} does not answer` : `${region} is down`,
-    end: () => {
-      for (const fault of faults) fault.remove();
-    },
+    description: `${region} is down: ${platform.route53.servicesIn(region).join(', ')} do not answer`,
+    end: () => platform.route53.setRegionReachable(region, true),
   };
 }

@@ -1,14 +1,18 @@
+import { QUARANTINE_LABEL } from '../../lambdas/adapters/kubernetes/cluster-operations';
 import {
+  type Completion,
   jobCompletion,
-  QUARANTINE_LABEL,
+  pollUntilSettled,
   rolloutCompletion,
-} from '../../lambdas/adapters/kubernetes/cluster-operations';
+} from '../../lambdas/adapters/kubernetes/completion';
 import {
   KubernetesApiError,
+  KubernetesConflictError,
   KubernetesInvalidError,
   KubernetesNotFoundError,
   KubernetesTimeoutError,
 } from '../../lambdas/adapters/kubernetes/errors';
+import { DELETE_ROUNDS, describeRef, keptReason } from '../../lambdas/adapters/kubernetes/run-objects';
 import type {
   ClusterOperations,
   DeleteResult,
@@ -26,6 +30,7 @@ import type {
   WorkloadRef,
   WorkloadStatus,
 } from '../../lambdas/core/operations/cluster';
+import { RECOVERY_RUN_LABEL } from '../../lambdas/core/recovery/recovery';
 import type { OperationRunner, SimulatedCall } from './calls';
 import { KUBERNETES_READ_MS, KUBERNETES_REQUEST_TIMEOUT_MS, KUBERNETES_WRITE_MS } from './durations';
 import { jobPodEvents, jobPodJson, jobPodLog, jobPodSummary } from './job-pods';
@@ -61,41 +66,32 @@ function notFound(operation: string, resource: string, name: string): Kubernetes
   return apiError(KubernetesNotFoundError, operation, 404, 'NotFound', `${resource} "${name}" not found`);
 }
 
+const REJECTIONS: Record<RejectedRequest['reason'], [ApiErrorClass, number]> = {
+  Invalid: [KubernetesInvalidError, 422],
+  NotFound: [KubernetesNotFoundError, 404],
+  AlreadyExists: [KubernetesConflictError, 409],
+  Conflict: [KubernetesConflictError, 409],
+};
+
+/** The world's refusal as the API server's status and the adapter's error class. */
 function rejected(operation: string, error: unknown): unknown {
-  return error instanceof RejectedRequest
-    ? apiError(KubernetesInvalidError, operation, 422, error.reason, error.message)
-    : error;
+  if (!(error instanceof RejectedRequest)) return error;
+  const [ErrorClass, statusCode] = REJECTIONS[error.reason];
+  return apiError(ErrorClass, operation, statusCode, error.reason, error.message);
 }
 
 const WORKLOAD_RESOURCES = { Deployment: 'deployments.apps', StatefulSet: 'statefulsets.apps' } as const;
 
-/** Polls until settled, missing a poll on a retryable API failure: the Kubernetes adapter's loop. */
-async function pollUntilSettled<T>(
+/** The Kubernetes adapter's poll loop, on the caller's simulated clock. */
+function waitUntil<T>(
   call: SimulatedCall,
-  poll: {
-    deadlineMs: number;
-    pollMs: number;
-    read: () => Promise<T>;
-    settled: (status: T) => boolean;
-    deadlineExceeded: (lastStatus: T) => Error;
-  },
+  deadlineMs: number,
+  pollMs: number,
+  read: () => Promise<T>,
+  completion: Completion<T>,
 ): Promise<T> {
-  const startedAt = call.now();
-  let lastStatus: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      lastStatus = await poll.read();
-      if (poll.settled(lastStatus)) return lastStatus;
-    } catch (error) {
-      if (!(error instanceof KubernetesApiError && error.retryable)) throw error;
-      lastError = error;
-    }
-    if (call.now() - startedAt + poll.pollMs > poll.deadlineMs) {
-      throw lastStatus === undefined ? lastError : poll.deadlineExceeded(lastStatus);
-    }
-    await call.spend(poll.pollMs);
-  }
+  const clock = { now: () => call.now(), sleep: (ms: number) => call.spend(ms) };
+  return pollUntilSettled(clock, { deadlineMs, pollMs, read, ...completion });
 }
 
 export class SimulatedClusterOperations implements ClusterOperations {
@@ -171,12 +167,13 @@ export class SimulatedClusterOperations implements ClusterOperations {
   waitForRollout(input: WorkloadRef & PollingDeadline): Promise<WorkloadStatus> {
     return this.run('waitForRollout', [input], (call) => {
       const { deadlineMs, pollMs, ...workload } = input;
-      return pollUntilSettled(call, {
+      return waitUntil(
+        call,
         deadlineMs,
         pollMs,
-        read: () => this.workloadStatus(workload),
-        ...rolloutCompletion(workload, deadlineMs),
-      });
+        () => this.workloadStatus(workload),
+        rolloutCompletion(workload, deadlineMs),
+      );
     });
   }
 
@@ -340,26 +337,59 @@ export class SimulatedClusterOperations implements ClusterOperations {
     });
   }
 
-  deleteObjects(refs: ObjectRef[]): Promise<DeleteResult> {
-    return this.run('deleteObjects', [refs], async (call) => {
-      const result: DeleteResult = { deleted: [], alreadyGone: [] };
+  /** Each object read, as the adapter reads it before a run applies (run-objects.ts). */
+  runLabels(refs: readonly ObjectRef[]): Promise<(string | null | 'absent')[]> {
+    return this.run('runLabels', [refs], async (call) => {
+      const labels: (string | null | 'absent')[] = [];
+      for (const ref of refs) {
+        const operation = `read ${describeRef(ref)}`;
+        const namespaced = await this.discover(call, operation, ref.apiVersion, ref.kind);
+        await this.request(call, 'read', operation);
+        const read = this.world.metadataOf(namespaced ? ref : { ...ref, namespace: undefined });
+        labels.push(read ? (read.labels[RECOVERY_RUN_LABEL] ?? null) : 'absent');
+      }
+      return labels;
+    });
+  }
+
+  /**
+   * As the Kubernetes adapter does it (run-objects.ts): each object read, kept unless its run label
+   * is this run's, deleted on the condition that it is still the object read.
+   */
+  deleteObjects(refs: ObjectRef[], owner: { runId: string }): Promise<DeleteResult> {
+    return this.run('deleteObjects', [refs, owner], async (call) => {
+      const result: DeleteResult = { deleted: [], alreadyGone: [], kept: [] };
       for (const ref of [...refs].reverse()) {
-        const operation = `delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`;
-        try {
-          const namespaced = await this.discover(call, operation, ref.apiVersion, ref.kind);
-          if (namespaced && ref.namespace === undefined) {
-            throw new KubernetesInvalidError(
-              `${operation}: ${ref.kind} is namespaced, but no namespace was given`,
-            );
+        const operation = `delete ${describeRef(ref)}`;
+        const namespaced = await this.discover(call, operation, ref.apiVersion, ref.kind);
+        if (namespaced && ref.namespace === undefined) {
+          throw new KubernetesInvalidError(
+            `${operation}: ${ref.kind} is namespaced, but no namespace was given`,
+          );
+        }
+        const target = namespaced ? ref : { ...ref, namespace: undefined };
+        for (let round = 1; ; round += 1) {
+          await this.request(call, 'read', `${operation} (read it first)`);
+          const read = this.world.metadataOf(target);
+          if (!read) {
+            result.alreadyGone.push(ref);
+            break;
+          }
+          const runLabel = read.labels[RECOVERY_RUN_LABEL];
+          if (runLabel !== owner.runId) {
+            result.kept.push({ ref, reason: keptReason(runLabel, owner.runId) });
+            break;
           }
           await this.request(call, 'write', operation);
-          if (!this.world.delete(namespaced ? ref : { ...ref, namespace: undefined }, call.now())) {
-            throw notFound(operation, ref.kind.toLowerCase(), ref.name);
+          try {
+            const { uid, resourceVersion } = read;
+            if (this.world.delete(target, call.now(), { uid, resourceVersion })) result.deleted.push(ref);
+            else result.alreadyGone.push(ref);
+            break;
+          } catch (error) {
+            const refusal = rejected(operation, error);
+            if (!(refusal instanceof KubernetesConflictError) || round === DELETE_ROUNDS) throw refusal;
           }
-          result.deleted.push(ref);
-        } catch (error) {
-          if (!(error instanceof KubernetesNotFoundError)) throw error;
-          result.alreadyGone.push(ref);
         }
       }
       return result;
@@ -397,14 +427,20 @@ export class SimulatedClusterOperations implements ClusterOperations {
     return this.run('runJobToCompletion', [input], async (call) => {
       const { namespace, job, deadlineMs, pollMs } = input;
       const name = job.metadata.name;
-      await this.request(call, 'write', `create Job ${namespace}/${name}`);
-      this.world.createJob(namespace, { ...job, metadata: { ...job.metadata, namespace } }, call.now());
-      return pollUntilSettled(call, {
+      const operation = `create Job ${namespace}/${name}`;
+      await this.request(call, 'write', operation);
+      try {
+        this.world.createJob(namespace, { ...job, metadata: { ...job.metadata, namespace } }, call.now());
+      } catch (error) {
+        throw rejected(operation, error);
+      }
+      return waitUntil(
+        call,
         deadlineMs,
         pollMs,
-        read: () => this.jobStatus({ namespace, name }),
-        ...jobCompletion(namespace, name, deadlineMs),
-      });
+        () => this.jobStatus({ namespace, name }),
+        jobCompletion(namespace, name, deadlineMs),
+      );
     });
   }
 

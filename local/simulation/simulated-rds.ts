@@ -43,6 +43,9 @@ export interface DatabaseInstanceDefinition {
   /** Set for an Aurora cluster's member instance. */
   readonly clusterIdentifier?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** Set for a read replica: its source (an identifier, or an ARN in another region). */
+  readonly replicaOf?: string;
+  readonly deletionProtection?: boolean;
 }
 
 export interface AuroraClusterDefinition {
@@ -82,7 +85,12 @@ interface DatabaseRecord {
   readonly initialWriter?: string;
   readonly failovers: Failover[];
   readonly outages: ConnectionOutage[];
-  readonly tags: Readonly<Record<string, string>>;
+  /** AddTagsToResource and RemoveTagsFromResource change them. */
+  readonly tags: Record<string, string>;
+  readonly replicaOf: string | undefined;
+  /** When a promotion ended its replication (RDS stops reporting its source); null while a replica. */
+  replicationEndedAt: number | null;
+  deletionProtection: boolean;
   /** Statuses from set times on, overriding `status` (a restore: creating, backing-up, available). */
   readonly phases: { at: number; status: string }[];
   /** When it disappears from DescribeDBInstances (deleted); null while it exists. */
@@ -106,6 +114,9 @@ export class RdsWorld {
       failovers: [],
       outages: [],
       tags: { ...definition.tags },
+      replicaOf: definition.replicaOf,
+      replicationEndedAt: null,
+      deletionProtection: definition.deletionProtection ?? false,
       phases: [],
       goneAt: null,
     });
@@ -134,6 +145,9 @@ export class RdsWorld {
       failovers: [],
       outages: [],
       tags: { ...definition.tags },
+      replicaOf: undefined,
+      replicationEndedAt: null,
+      deletionProtection: false,
       phases: [],
       goneAt: null,
     });
@@ -175,6 +189,38 @@ export class RdsWorld {
 
   tags(database: DatabaseRef): Readonly<Record<string, string>> {
     return this.require(database).tags;
+  }
+
+  /** AddTagsToResource: sets these tags, replacing the values of keys it has. */
+  addTags(database: DatabaseRef, tags: Readonly<Record<string, string>>): void {
+    Object.assign(this.require(database).tags, tags);
+  }
+
+  /** RemoveTagsFromResource. */
+  removeTags(database: DatabaseRef, keys: readonly string[]): void {
+    const { tags } = this.require(database);
+    for (const key of keys) delete tags[key];
+  }
+
+  /** Its replication source at `t`, while it is a read replica that no promotion has ended. */
+  replicaOf(database: DatabaseRef, t: number): string | undefined {
+    const record = this.require(database);
+    return record.replicationEndedAt !== null && t >= record.replicationEndedAt
+      ? undefined
+      : record.replicaOf;
+  }
+
+  /** A promotion ends the replica's replication at `at`: from then on it is a database of its own. */
+  endReplication(database: DatabaseRef, at: number): void {
+    this.require(database).replicationEndedAt = at;
+  }
+
+  deletionProtection(database: DatabaseRef): boolean {
+    return this.require(database).deletionProtection;
+  }
+
+  setDeletionProtection(database: DatabaseRef, enabled: boolean): void {
+    this.require(database).deletionProtection = enabled;
   }
 
   status(database: DatabaseRef, t: number): string {

@@ -8,6 +8,9 @@ import type { Construct } from 'constructs';
 const TRANSIENT_ERRORS = [
   'RdsThrottledError',
   'Route53ThrottledError',
+  'CloudWatchThrottledError',
+  'DnsResolverUnavailableError',
+  'AwsThrottledError',
   'KubernetesUnavailableError',
   'KubernetesTimeoutError',
   'KubernetesConflictError',
@@ -17,6 +20,8 @@ const TRANSIENT_ERRORS = [
 
 /** Errors that refuse the run before it changed anything: no compensation is due. */
 const REFUSALS = ['InvalidRecoveryRequestError', 'RecoveryAlreadyRunningError', 'InvalidTaskInputError'];
+/** Errors that refuse an abandonment before it removed anything. */
+const ABANDON_REFUSALS = ['RunNotAbandonableError', 'RecoveryAlreadyRunningError', 'InvalidTaskInputError'];
 
 interface Builder {
   readonly scope: Construct;
@@ -141,22 +146,27 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
 
   const database = step(
     b,
-    'Start database restore',
-    'start-database-restore',
+    'Start database recovery',
+    'start-database',
     { 'run.$': '$.run', 'site.$': '$.site' },
     '$.db',
   );
   const checkDatabase = step(
     b,
-    'Check database restore',
-    'check-database-restore',
-    {
-      'run.$': '$.run',
-      'restoreStartedAt.$': '$.db.restoreStartedAt',
-      'lastPollSeconds.$': '$.db.nextPollSeconds',
-    },
+    'Check database recovery',
+    'check-database',
+    { 'run.$': '$.run', 'progress.$': '$.db' },
     '$.db',
   );
+  // RDS refuses a promotion while the replica backs up, and a delete while it is created: minutes.
+  for (const task of [database, checkDatabase]) {
+    task.addRetry({
+      errors: ['DatabaseStateConflictError'],
+      interval: Duration.minutes(1),
+      backoffRate: 2,
+      maxAttempts: 5,
+    });
+  }
   const blockchain = step(
     b,
     'Start blockchain data restore',
@@ -168,15 +178,11 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
     b,
     'Check blockchain data restore',
     'check-blockchain-restore',
-    {
-      'run.$': '$.run',
-      'restoreStartedAt.$': '$.chain.restoreStartedAt',
-      'lastPollSeconds.$': '$.chain.nextPollSeconds',
-    },
+    { 'run.$': '$.run', 'progress.$': '$.chain' },
     '$.chain',
   );
   const restoreData = new sfn.Parallel(scope, 'Restore data', {
-    resultSelector: { 'database.$': '$[0].restoreStartedAt', 'blockchain.$': '$[1].restoreStartedAt' },
+    resultSelector: { 'database.$': '$[0]', 'blockchain.$': '$[1]' },
     resultPath: '$.restores',
   });
   restoreData.branch(
@@ -187,7 +193,7 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
         checkDatabase,
         '$.db',
         sfn.Condition.booleanEquals('$.db.available', true),
-        new sfn.Pass(scope, 'Database restored', { outputPath: '$.db' }),
+        new sfn.Pass(scope, 'Database recovered', { outputPath: '$.db' }),
       ),
     ),
     blockchain.next(
@@ -239,7 +245,7 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
     b,
     'Check routing change',
     'check-routing',
-    { 'run.$': '$.run', 'switchedAt.$': '$.routing.switchedAt', 'changeId.$': '$.routing.changeId' },
+    { 'run.$': '$.run', 'switchedAt.$': '$.routing.switchedAt' },
     '$.routing',
     'switch-routing',
   );
@@ -247,7 +253,7 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
     b,
     'Finish recovery',
     'finish',
-    { 'run.$': '$.run', 'site.$': '$.site', 'restores.$': '$.restores' },
+    { 'run.$': '$.run', 'restores.$': '$.restores' },
     '$.result',
     'finish',
   ).next(new sfn.Succeed(scope, 'Recovered'));
@@ -258,29 +264,45 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
       'routing change',
       checkRouting,
       '$.routing',
-      sfn.Condition.booleanEquals('$.routing.inSync', true),
+      sfn.Condition.booleanEquals('$.routing.onDrSite', true),
       finish,
     ),
   );
-  // The optional gate: the task token goes to the run's record and the ops channel; an operator's
-  // `aor dr approve|reject` completes it. A rejection (or no answer in time) compensates.
-  const approval = new tasks.LambdaInvoke(scope, 'Wait for routing approval', {
-    lambdaFunction: fn,
-    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: sfn.TaskInput.fromObject({
-      operation: 'request-approval',
-      'run.$': '$.run',
-      taskToken: sfn.JsonPath.taskToken,
-    }),
-    resultPath: '$.approval',
-    taskTimeout: sfn.Timeout.duration(Duration.hours(4)),
+  // The gate of a real run: the ops channel is asked, then the run looks every half minute for
+  // decisions people wrote under their own user ids (no task token exists to leak or replay). A
+  // rejection or no approval in time stops the run, which keeps what it restored.
+  const requestApproval = step(
+    b,
+    'Request routing approval',
+    'request-approval',
+    { 'run.$': '$.run' },
+    '$.approval',
+    'approve-routing',
+  );
+  const checkApproval = step(
+    b,
+    'Check routing approval',
+    'check-approval',
+    { 'run.$': '$.run', 'requestedAt.$': '$.approval.requestedAt' },
+    '$.approval.check',
+    'approve-routing',
+  );
+  const waitForApproval = new sfn.Wait(scope, 'Wait for routing approval', {
+    time: sfn.WaitTime.secondsPath('$.approval.nextPollSeconds'),
   });
-  catchInto(b, approval, 'switch-routing');
+  const approval = requestApproval.next(waitForApproval);
+  waitForApproval
+    .next(checkApproval)
+    .next(
+      new sfn.Choice(scope, 'Routing approved?')
+        .when(sfn.Condition.booleanEquals('$.approval.check.approved', true), switchRouting)
+        .otherwise(waitForApproval),
+    );
   const routing = new sfn.Choice(scope, 'Switch routing?')
     .when(
       sfn.Condition.booleanEquals('$.run.plan.switchesRouting', true),
       new sfn.Choice(scope, 'Approval required?')
-        .when(sfn.Condition.booleanEquals('$.run.plan.requiresApproval', true), approval.next(switchRouting))
+        .when(sfn.Condition.booleanEquals('$.run.plan.requiresApproval', true), approval)
         .otherwise(switchRouting),
     )
     .otherwise(finish);
@@ -309,5 +331,29 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
       }).next(applications),
     );
 
-  return begin.next(validateSite).next(data);
+  // `aor dr abandon <run>`: the same workflow, so that removal runs with the task's narrow
+  // grants and takes the one-run lock, never a person's credentials.
+  const abandon = new tasks.LambdaInvoke(scope, 'Abandon run', {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({
+      operation: 'abandon',
+      'runId.$': '$.abandon',
+      'execution.$': '$$.Execution.Id',
+    }),
+    payloadResponseOnly: true,
+    resultPath: '$.abandoned',
+  });
+  abandon.addRetry({
+    errors: TRANSIENT_ERRORS,
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 4,
+  });
+  abandon.addCatch(
+    new sfn.Fail(scope, 'Refuse abandon', { errorPath: '$.refusal.Error', causePath: '$.refusal.Cause' }),
+    { errors: ABANDON_REFUSALS, resultPath: '$.refusal' },
+  );
+  return new sfn.Choice(scope, 'Abandon a run?')
+    .when(sfn.Condition.isPresent('$.abandon'), abandon.next(new sfn.Succeed(scope, 'Abandoned')))
+    .otherwise(begin.next(validateSite).next(data));
 }

@@ -81,6 +81,28 @@ describe('AOR configuration', () => {
     expect(parseError(context).problems.join('\n')).toContain('aor.notifications.leadership');
   });
 
+  it('fails traffic over by default, which needs the primary target; an upsert does not', () => {
+    const context = exampleContext() as { routing: Record<string, unknown> };
+    const { hostedZoneId, recordName, drTarget } = context.routing;
+    const routing = { hostedZoneId, recordName, drTarget };
+    expect(parseError({ ...context, routing }).problems).toEqual([
+      'aor.routing.primaryTarget: required in failover mode: the PRIMARY failover record answers it until a DR run',
+    ]);
+    expect(parseAorConfig({ ...context, routing: { ...routing, mode: 'upsert' } }).routing).toEqual({
+      ...routing,
+      mode: 'upsert',
+      ttlSeconds: 60,
+    });
+  });
+
+  it('keeps the routing TTL within what the VPC resolver honours', () => {
+    const context = exampleContext() as { routing: Record<string, unknown> };
+    context.routing.ttlSeconds = 3600;
+    expect(parseError(context).problems).toEqual([
+      'aor.routing.ttlSeconds: at most 300: the VPC resolver caps longer TTLs',
+    ]);
+  });
+
   it('requires private subnets in two availability zones for the Lambda tasks', () => {
     const context = exampleContext() as { primary: { network: { privateSubnetIds: string[] } } };
     context.primary.network.privateSubnetIds = ['subnet-0a1b2c3d4e5f60011'];
@@ -88,4 +110,35 @@ describe('AOR configuration', () => {
       'aor.primary.network.privateSubnetIds: at least two private subnets',
     );
   });
+
+  it('recovers the database by promoting the standby unless told otherwise, which then needs one', () => {
+    const context = exampleContext() as { disasterRecovery: Record<string, unknown> };
+    expect(parseAorConfig(context).disasterRecovery).toMatchObject({
+      recoveryMode: 'warm-standby',
+      standbyReplica: 'phoenix-rooivalk-dr-replica',
+    });
+    delete context.disasterRecovery.recoveryMode;
+    delete context.disasterRecovery.standbyReplica;
+    expect(parseError(context).problems).toEqual([
+      'aor.disasterRecovery.standbyReplica: required in warm-standby mode (the read replica of primary.database that a run promotes); or set recoveryMode to "snapshot"',
+    ]);
+    context.disasterRecovery.recoveryMode = 'snapshot';
+    expect(parseAorConfig(context).disasterRecovery.standbyReplica).toBeUndefined();
+  });
+
+  it.each([
+    ['the restore target', 'phoenix-rooivalk-dr'],
+    ['the restore target’s drill twin', 'Phoenix-Rooivalk-DR-drill'],
+  ])(
+    'keeps the standby’s name apart from %s, and within RDS’s rules with room for its twin',
+    (_case, name) => {
+      const context = exampleContext() as { disasterRecovery: Record<string, unknown> };
+      context.disasterRecovery.standbyReplica = name;
+      expect(parseError(context).problems).toEqual([
+        `aor.disasterRecovery.standbyReplica: ${name} must differ from dr.database (phoenix-rooivalk-dr) and both their -drill twins`,
+      ]);
+      context.disasterRecovery.standbyReplica = `phoenix--${'r'.repeat(60)}`;
+      expect(parseError(context).message).toContain('aor.disasterRecovery.standbyReplica: an RDS identifier');
+    },
+  );
 });

@@ -1,12 +1,16 @@
 import { afterAll, beforeAll } from 'vitest';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../local/dynamodb/embedded-dynamodb';
+import {
+  type EmbeddedDynamoDb,
+  type SecondaryIndex,
+  startEmbeddedDynamoDb,
+} from '../../local/dynamodb/embedded-dynamodb';
 
 /**
  * DynamoDB in process for one test file: started before its tests, closed after them. Each call
  * of `freshTable` creates a new, empty table, so tests do not see each other's items.
  */
 export function useEmbeddedDynamoDb(): {
-  freshTable: (prefix: string) => Promise<string>;
+  freshTable: (prefix: string, indexes?: readonly SecondaryIndex[]) => Promise<string>;
   client: () => EmbeddedDynamoDb;
 } {
   let dynamo: EmbeddedDynamoDb | undefined;
@@ -23,9 +27,9 @@ export function useEmbeddedDynamoDb(): {
   };
   return {
     client,
-    async freshTable(prefix) {
+    async freshTable(prefix, indexes) {
       const tableName = `${prefix}-${++tables}`;
-      await client().createTable(tableName);
+      await client().createTable(tableName, indexes);
       return tableName;
     },
   };

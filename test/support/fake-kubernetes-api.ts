@@ -335,18 +335,44 @@ export class FakeKubernetesApi {
     switch (request.method) {
       case 'GET':
         return current ? { status: 200, body: current } : notFound();
-      case 'DELETE':
+      case 'DELETE': {
         if (!current) return notFound();
+        const refused = this.failedPrecondition(type, name, current, request.body);
+        if (refused) return refused;
         this.objects.delete(path);
         return {
           status: 200,
           body: { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name } },
         };
+      }
       case 'PATCH':
         return this.patch(request, path, type, namespace, name, current);
       default:
         return statusReply(405, `${request.method} not supported by the fake`, 'MethodNotAllowed');
     }
+  }
+
+  /** DeleteOptions `preconditions` as kube-apiserver checks them: a mismatch is a 409 Conflict. */
+  private failedPrecondition(
+    type: ResourceType,
+    name: string,
+    current: JsonObject,
+    options: unknown,
+  ): Reply | undefined {
+    const preconditions = isObject(options) && isObject(options.preconditions) ? options.preconditions : {};
+    for (const field of ['uid', 'resourceVersion'] as const) {
+      const wanted = preconditions[field];
+      const actual = valueAt(current, `metadata.${field}`);
+      if (wanted !== undefined && wanted !== actual) {
+        const label = field === 'uid' ? 'UID' : 'ResourceVersion';
+        return statusReply(
+          409,
+          `Operation cannot be fulfilled on ${type.plural} "${name}": Precondition failed: ${label} in precondition: ${String(wanted)}, ${label} in object meta: ${String(actual)}`,
+          'Conflict',
+        );
+      }
+    }
+    return undefined;
   }
 
   private discovery(groupVersion: string): Reply {

@@ -1,3 +1,5 @@
+import { Resolver } from 'node:dns/promises';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -36,13 +38,21 @@ export async function awsRecoveryPorts(): Promise<RecoveryPorts> {
   );
   return {
     cluster,
-    recovery: new RdsDatabaseRecovery(new RDSClient({}), { managedTagKey: RECOVERY_RUN_TAG }),
+    // CloudWatch in this region holds the standby replica's ReplicaLag.
+    recovery: new RdsDatabaseRecovery(new RDSClient({}), new CloudWatchClient({}), {
+      managedTagKey: RECOVERY_RUN_TAG,
+    }),
     backups: new S3BackupCatalog(new S3Client({})),
-    // Route 53 is a global service; in GovCloud its endpoint is signed for us-gov-west-1.
-    routing: new Route53TrafficRouting(
-      new Route53Client({ region: 'us-gov-west-1' }),
-      new ElasticLoadBalancingV2Client({}),
-    ),
+    routing: new Route53TrafficRouting({
+      // The failover signal's alarm is in the DR region: this function's.
+      cloudWatch: new CloudWatchClient({}),
+      // Route 53 is a global service; in GovCloud its endpoint is signed for us-gov-west-1.
+      route53: new Route53Client({ region: 'us-gov-west-1' }),
+      elb: new ElasticLoadBalancingV2Client({}),
+      // The system's name servers: in a VPC, the VPC's resolver, which answers its private hosted zones.
+      resolver: new Resolver(),
+      clock: () => new Date(),
+    }),
     identity: new StsSiteIdentity(new STSClient({})),
     runs: new DynamoDbRecoveryRunStore(
       DynamoDBDocumentClient.from(new DynamoDBClient({}), {

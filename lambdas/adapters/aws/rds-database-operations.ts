@@ -15,31 +15,16 @@ import type {
   DatabaseRef,
   FailoverResult,
 } from '../../core/operations/ports';
-import {
-  AwsThrottledError,
-  awsErrorMessage,
-  hasAwsErrorName,
-  isThrottling,
-  translatingErrors,
-} from './aws-errors';
+import { translatingErrors } from './aws-errors';
 import { readMetricSeries } from './cloudwatch-metrics-reader';
+import { DatabaseNotFoundError, translateRdsError } from './rds-errors';
+
+// The errors this adapter throws, where its callers have always found them.
+export { DatabaseNotFoundError, DatabaseStateConflictError, RdsThrottledError } from './rds-errors';
 
 const CONNECTIONS_WINDOW_MS = 5 * 60_000;
 /** Aurora's lowest promotion priority (tier 0 is promoted first); a member reporting no tier sorts last. */
 const LOWEST_PROMOTION_TIER = 15;
-
-export class RdsThrottledError extends AwsThrottledError {
-  override name = 'RdsThrottledError';
-}
-
-export class DatabaseNotFoundError extends Error {
-  override name = 'DatabaseNotFoundError';
-}
-
-/** RDS refused the action in the database's current state (already rebooting, modifying, failing over, …). */
-export class DatabaseStateConflictError extends Error {
-  override name = 'DatabaseStateConflictError';
-}
 
 /**
  * Nothing to fail over to (a Single-AZ instance, a cluster without a reader), so the action would be an
@@ -47,31 +32,6 @@ export class DatabaseStateConflictError extends Error {
  */
 export class FailoverNotPossibleError extends Error {
   override name = 'FailoverNotPossibleError';
-}
-
-/** Wire codes (`DBInstanceNotFound`) and the SDK's exception names (`DBInstanceNotFoundFault`) alike. */
-const NOT_FOUND = ['DBInstanceNotFound', 'DBInstanceNotFoundFault', 'DBClusterNotFoundFault'];
-const STATE_CONFLICT = [
-  'InvalidDBInstanceState',
-  'InvalidDBInstanceStateFault',
-  'InvalidDBClusterStateFault',
-];
-
-function translateRdsError(database: string): (error: unknown) => unknown {
-  return (error) => {
-    const options = { cause: error };
-    const reason = awsErrorMessage(error);
-    if (isThrottling(error)) {
-      return new RdsThrottledError(`RDS throttled a request for ${database}: ${reason}`, options);
-    }
-    if (hasAwsErrorName(error, NOT_FOUND)) {
-      return new DatabaseNotFoundError(`${database}: ${reason}`, options);
-    }
-    if (hasAwsErrorName(error, STATE_CONFLICT)) {
-      return new DatabaseStateConflictError(`${database}: ${reason}`, options);
-    }
-    return error;
-  };
 }
 
 export class RdsDatabaseOperations implements DatabaseOperations {

@@ -1,16 +1,15 @@
+import { type CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
-  DescribeLoadBalancersCommand,
   type ElasticLoadBalancingV2Client,
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  type ChangeInfo,
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  type ResourceRecordSet,
-  type Route53Client,
-} from '@aws-sdk/client-route-53';
-import type { RoutingChange, TrafficRouting } from '../../core/recovery/ports';
+import { ChangeResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
+import type {
+  ResolvedTraffic,
+  TrafficRouting,
+  TrafficSwitch,
+  TrafficSwitchRequest,
+} from '../../core/recovery/ports';
 import {
   AwsThrottledError,
   awsErrorMessage,
@@ -18,18 +17,37 @@ import {
   isThrottling,
   translatingErrors,
 } from './aws-errors';
+import { CloudWatchThrottledError } from './cloudwatch-metrics-reader';
+import {
+  canonicalDnsName,
+  describeFailoverDatapoint,
+  FAILOVER_SIGNAL,
+  failoverSignalDimensions,
+} from './dr-failover-signal';
 
-/** Short, so that clients follow a switch (and a switch back) within a minute. */
-const CNAME_TTL_SECONDS = 60;
 /** Route 53 refuses a change batch comment longer than this. */
 const MAX_COMMENT_LENGTH = 256;
-/** DescribeLoadBalancers' largest page. */
-const LOAD_BALANCER_PAGE_SIZE = 400;
-/**
- * Load balancer DNS names: `name-id.<region>.elb.amazonaws.com` (Application, Classic) and
- * `name-id.elb.<region>.amazonaws.com` (Network), optionally `dualstack.`-prefixed.
- */
-const LOAD_BALANCER_DNS_NAME = /^[a-z0-9.-]+\.elb(\.[a-z0-9-]+)?\.amazonaws\.com$/;
+/** What Node's sockets and the SDK's HTTP handler report when an endpoint does not answer. */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** c-ares' answers (node:dns) that mean the name has no CNAME here: NXDOMAIN, or no record of the type. */
+const NO_RECORD_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'ENODATA']);
+/** c-ares' answers that mean the resolver itself failed or did not answer; asking again may work. */
+const RESOLVER_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'ETIMEOUT',
+  'ESERVFAIL',
+  'ECONNREFUSED',
+  'EREFUSED',
+  'EBADRESP',
+  'ECANCELLED',
+]);
 
 /**
  * Route 53 refused the request rate, or is still applying an earlier change to the zone
@@ -48,41 +66,60 @@ export class InvalidRoutingChangeError extends Error {
   override name = 'InvalidRoutingChangeError';
 }
 
+/**
+ * Route 53's control plane did not answer. GovCloud homes it in us-gov-west-1, so during that region's
+ * loss an UPSERT cannot succeed however often it is retried: `routing.mode = failover` is what works then.
+ */
+export class Route53ControlPlaneUnreachableError extends Error {
+  override name = 'Route53ControlPlaneUnreachableError';
+}
+
 export class TargetGroupNotFoundError extends Error {
   override name = 'TargetGroupNotFoundError';
 }
 
-/** The target looks like a load balancer's DNS name, but no load balancer in the region has it. */
-export class LoadBalancerNotFoundError extends Error {
-  override name = 'LoadBalancerNotFoundError';
+/**
+ * The DR VPC's resolver has no CNAME for the record: the private hosted zone is not associated with
+ * the DR VPC, or the record is missing or is not a CNAME. Waiting will not change that.
+ */
+export class RoutingRecordNotFoundError extends Error {
+  override name = 'RoutingRecordNotFoundError';
 }
 
-export interface Route53TrafficRoutingOptions {
-  /**
-   * Canonical hosted zone ids of load balancers, by DNS name. A load balancer listed here is aliased without
-   * looking it up, which also serves one in a region other than the ELB client's.
-   */
-  readonly loadBalancerHostedZones?: Readonly<Record<string, string>>;
+/** The DR VPC's resolver failed or did not answer (timeout, SERVFAIL, refused); a later query may succeed. */
+export class DnsResolverUnavailableError extends Error {
+  override name = 'DnsResolverUnavailableError';
+  readonly retryable = true;
 }
 
-/** DNS names compare case-insensitively, with or without the root's dot and the dual-stack prefix. */
-function normalizedDnsName(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/\.$/, '')
-    .replace(/^dualstack\./, '');
+/** The one `node:dns` query the adapter makes; `new Resolver()` from `node:dns/promises` is one. */
+export interface CnameResolver {
+  resolveCname(hostname: string): Promise<string[]>;
 }
 
-function isLoadBalancerDnsName(target: string): boolean {
-  return LOAD_BALANCER_DNS_NAME.test(normalizedDnsName(target));
+export interface Route53TrafficRoutingDependencies {
+  /** CloudWatch in the DR region: where the failover signal's alarm is. */
+  readonly cloudWatch: CloudWatchClient;
+  /** Route 53's one endpoint of the partition (signed for us-gov-west-1 in GovCloud); upsert mode only. */
+  readonly route53: Route53Client;
+  /** Elastic Load Balancing in the DR region: the DR target group. */
+  readonly elb: ElasticLoadBalancingV2Client;
+  /** Asks the VPC's resolver, which answers the private hosted zones associated with the VPC. */
+  readonly resolver: CnameResolver;
+  readonly clock: () => Date;
 }
 
-function routingChange(info: ChangeInfo | undefined): RoutingChange {
-  // Route 53 answers every accepted change with its ChangeInfo; the SDK merely types it optional.
-  return { changeId: (info?.Id ?? '').replace(/^\/change\//, ''), status: info?.Status ?? 'PENDING' };
+function errorCode(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
-function translateRoute53Error(subject: string): (error: unknown) => unknown {
+function isUnreachable(error: unknown): boolean {
+  const code = errorCode(error);
+  return hasAwsErrorName(error, ['TimeoutError']) || (code !== undefined && UNREACHABLE_CODES.has(code));
+}
+
+export function translateRoute53Error(subject: string): (error: unknown) => unknown {
   return (error) => {
     const options = { cause: error };
     const reason = `${subject}: ${awsErrorMessage(error)}`;
@@ -93,11 +130,26 @@ function translateRoute53Error(subject: string): (error: unknown) => unknown {
     if (hasAwsErrorName(error, ['InvalidChangeBatch', 'InvalidInput'])) {
       return new InvalidRoutingChangeError(reason, options);
     }
+    if (isUnreachable(error)) {
+      return new Route53ControlPlaneUnreachableError(
+        `Route 53's control plane did not answer for ${reason}; in GovCloud it is homed in us-gov-west-1, so with that region down only routing.mode = failover can switch`,
+        options,
+      );
+    }
     return error;
   };
 }
 
-function translateElbError(subject: string): (error: unknown) => unknown {
+export function translateCloudWatchError(subject: string): (error: unknown) => unknown {
+  return (error) =>
+    isThrottling(error)
+      ? new CloudWatchThrottledError(`CloudWatch throttled ${subject}: ${awsErrorMessage(error)}`, {
+          cause: error,
+        })
+      : error;
+}
+
+export function translateElbError(subject: string): (error: unknown) => unknown {
   return (error) => {
     const options = { cause: error };
     const reason = `${subject}: ${awsErrorMessage(error)}`;
@@ -109,79 +161,64 @@ function translateElbError(subject: string): (error: unknown) => unknown {
   };
 }
 
+export function translateDnsError(recordName: string): (error: unknown) => unknown {
+  return (error) => {
+    const code = errorCode(error);
+    const options = { cause: error };
+    if (code !== undefined && NO_RECORD_CODES.has(code)) {
+      return new RoutingRecordNotFoundError(
+        `the DR VPC's resolver has no CNAME for ${recordName} (${code}): is the private hosted zone associated with the DR VPC, and the record a CNAME?`,
+        options,
+      );
+    }
+    if (code !== undefined && RESOLVER_FAILURE_CODES.has(code)) {
+      return new DnsResolverUnavailableError(
+        `the DR VPC's resolver failed on ${recordName} (${code})`,
+        options,
+      );
+    }
+    return error;
+  };
+}
+
 /**
- * Switches the platform's DNS name to the DR site. In GovCloud, Route 53 is the partition's one global
- * endpoint (route53.us-gov.amazonaws.com, signed for us-gov-west-1); the client is built for it elsewhere,
- * the ELB client for the DR region.
+ * Sends the platform's DNS name to the DR site from the DR region, and watches it happen.
+ *
+ * In failover mode it touches no Route 53 API: it publishes the failover signal's datapoint to
+ * CloudWatch in the DR region, the alarm and the PRIMARY's health check follow it, and Route 53's data
+ * plane answers the SECONDARY (the DR target). In upsert mode it UPSERTs a CNAME (GovCloud private zones
+ * take no alias to a load balancer) through Route 53's control plane, which needs us-gov-west-1 up.
+ * Either way, what clients see is read from the VPC's resolver, not from Route 53's API.
  */
 export class Route53TrafficRouting implements TrafficRouting {
-  private readonly configuredZones: ReadonlyMap<string, string>;
+  constructor(private readonly deps: Route53TrafficRoutingDependencies) {}
 
-  constructor(
-    private readonly route53: Route53Client,
-    private readonly elb: ElasticLoadBalancingV2Client,
-    options: Route53TrafficRoutingOptions = {},
-  ) {
-    this.configuredZones = new Map(
-      Object.entries(options.loadBalancerHostedZones ?? {}).map(([dnsName, zone]) => [
-        normalizedDnsName(dnsName),
-        zone,
-      ]),
-    );
+  async sendTrafficToDrSite(request: TrafficSwitchRequest): Promise<TrafficSwitch> {
+    return request.mode === 'failover' ? this.publishFailoverSignal(request) : this.upsertRecord(request);
   }
 
-  async switchRecord(request: {
-    hostedZoneId: string;
-    recordName: string;
-    target: string;
-    comment: string;
-  }): Promise<RoutingChange> {
-    const { hostedZoneId, recordName, target } = request;
-    const recordSet: ResourceRecordSet = isLoadBalancerDnsName(target)
-      ? {
-          Name: recordName,
-          Type: 'A',
-          AliasTarget: {
-            HostedZoneId: await this.loadBalancerHostedZone(target),
-            DNSName: target,
-            // A lone simple record has no other answer to fall back to: health would change nothing.
-            EvaluateTargetHealth: false,
-          },
-        }
-      : {
-          Name: recordName,
-          Type: 'CNAME',
-          TTL: CNAME_TTL_SECONDS,
-          ResourceRecords: [{ Value: target }],
-        };
-    const result = await translatingErrors(
-      () =>
-        this.route53.send(
-          new ChangeResourceRecordSetsCommand({
-            HostedZoneId: hostedZoneId,
-            ChangeBatch: {
-              Comment: request.comment.slice(0, MAX_COMMENT_LENGTH),
-              Changes: [{ Action: 'UPSERT', ResourceRecordSet: recordSet }],
-            },
-          }),
-        ),
-      translateRoute53Error(`${recordName} in hosted zone ${hostedZoneId}`),
+  async trafficStatus(request: { recordName: string; drTarget: string }): Promise<ResolvedTraffic> {
+    const answers = await translatingErrors(
+      () => this.deps.resolver.resolveCname(request.recordName),
+      translateDnsError(request.recordName),
     );
-    return routingChange(result.ChangeInfo);
-  }
-
-  async changeStatus(changeId: string): Promise<RoutingChange> {
-    const result = await translatingErrors(
-      () => this.route53.send(new GetChangeCommand({ Id: changeId })),
-      translateRoute53Error(`change ${changeId}`),
-    );
-    return routingChange(result.ChangeInfo);
+    // A CNAME is a singleton: a name has one canonical name or none.
+    const [answer] = answers;
+    if (answer === undefined) {
+      throw new RoutingRecordNotFoundError(
+        `the DR VPC's resolver answered no CNAME for ${request.recordName}`,
+      );
+    }
+    return {
+      answer: canonicalDnsName(answer),
+      onDrSite: canonicalDnsName(answer) === canonicalDnsName(request.drTarget),
+    };
   }
 
   async setHealthCheckPath(request: { targetGroupArn: string; path: string }): Promise<void> {
     await translatingErrors(
       () =>
-        this.elb.send(
+        this.deps.elb.send(
           new ModifyTargetGroupCommand({
             TargetGroupArn: request.targetGroupArn,
             HealthCheckPath: request.path,
@@ -191,32 +228,58 @@ export class Route53TrafficRouting implements TrafficRouting {
     );
   }
 
-  /**
-   * An alias to a load balancer names the hosted zone Route 53 keeps for the load balancers of its region
-   * and type. DescribeLoadBalancers cannot filter by DNS name, so the region's load balancers are searched.
-   */
-  private async loadBalancerHostedZone(dnsName: string): Promise<string> {
-    const wanted = normalizedDnsName(dnsName);
-    const configured = this.configuredZones.get(wanted);
-    if (configured) return configured;
-    let marker: string | undefined;
-    do {
-      const page = await translatingErrors(
-        () =>
-          this.elb.send(
-            new DescribeLoadBalancersCommand({ Marker: marker, PageSize: LOAD_BALANCER_PAGE_SIZE }),
-          ),
-        translateElbError(`the load balancer ${dnsName}`),
-      );
-      const match = page.LoadBalancers?.find(
-        (loadBalancer) =>
-          loadBalancer.DNSName !== undefined && normalizedDnsName(loadBalancer.DNSName) === wanted,
-      );
-      if (match?.CanonicalHostedZoneId) return match.CanonicalHostedZoneId;
-      marker = page.NextMarker;
-    } while (marker);
-    throw new LoadBalancerNotFoundError(
-      `no load balancer has the DNS name ${dnsName}; list its canonical hosted zone in loadBalancerHostedZones`,
+  private async publishFailoverSignal(request: TrafficSwitchRequest): Promise<TrafficSwitch> {
+    const at = this.deps.clock();
+    await translatingErrors(
+      () =>
+        this.deps.cloudWatch.send(
+          new PutMetricDataCommand({
+            Namespace: FAILOVER_SIGNAL.namespace,
+            MetricData: [
+              {
+                MetricName: FAILOVER_SIGNAL.metricName,
+                Dimensions: Object.entries(failoverSignalDimensions(request.recordName)).map(
+                  ([Name, Value]) => ({ Name, Value }),
+                ),
+                Value: FAILOVER_SIGNAL.toDrSite,
+                Timestamp: at,
+                // Route 53 health checks cannot follow alarms on high-resolution metrics.
+                StorageResolution: FAILOVER_SIGNAL.periodSeconds,
+              },
+            ],
+          }),
+        ),
+      translateCloudWatchError(`the failover signal of ${request.recordName}`),
     );
+    return { mode: 'failover', reference: describeFailoverDatapoint(request.recordName, at) };
+  }
+
+  private async upsertRecord(request: TrafficSwitchRequest): Promise<TrafficSwitch> {
+    const { hostedZoneId, recordName, drTarget } = request;
+    const result = await translatingErrors(
+      () =>
+        this.deps.route53.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: hostedZoneId,
+            ChangeBatch: {
+              Comment: request.comment.slice(0, MAX_COMMENT_LENGTH),
+              Changes: [
+                {
+                  Action: 'UPSERT',
+                  ResourceRecordSet: {
+                    Name: recordName,
+                    Type: 'CNAME',
+                    TTL: request.ttlSeconds,
+                    ResourceRecords: [{ Value: drTarget }],
+                  },
+                },
+              ],
+            },
+          }),
+        ),
+      translateRoute53Error(`${recordName} in hosted zone ${hostedZoneId}`),
+    );
+    // Route 53 answers every accepted change with its ChangeInfo; the SDK merely types it optional.
+    return { mode: 'upsert', reference: (result.ChangeInfo?.Id ?? '').replace(/^\/change\//, '') };
   }
 }

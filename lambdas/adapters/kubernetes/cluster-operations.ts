@@ -1,201 +1,45 @@
+/**
+ * `ClusterOperations` over the Kubernetes API of an EKS cluster: kubectl's requests, made by AOR's
+ * task role as the access entry maps it (deploy/rbac names exactly what each task may do).
+ */
 import { setTimeout as delay } from 'node:timers/promises';
-// Type-only: client-node's models describe the API's JSON and cost nothing in a bundle. One difference: they
-// type timestamps as Date, but the JSON holds RFC 3339 strings — read them only through `new Date(…)`.
+// Type-only: client-node's models describe the API's JSON and cost nothing in a bundle.
 import type {
-  CoreV1Event,
-  CoreV1EventList,
   KubernetesObject,
-  V1APIResource,
-  V1APIResourceList,
   V1Deployment,
   V1EndpointSliceList,
   V1Job,
-  V1Pod,
   V1PodList,
   V1Scale,
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import type {
   ClusterOperations,
-  ContainerLog,
   DeleteResult,
   ForensicsBundle,
   IsolationResult,
   JobStatus,
-  JsonValue,
   KubernetesManifest,
   ObjectRef,
   PeerEndpoints,
   PersistentVolumeClaimRequest,
-  PodEvidence,
   PodSummary,
   PollingDeadline,
   RestartResult,
   ScaleResult,
-  WorkloadKind,
   WorkloadRef,
   WorkloadStatus,
 } from '../../core/operations/cluster';
-import {
-  JobDeadlineExceededError,
-  JobFailedError,
-  KubernetesApiError,
-  KubernetesConflictError,
-  KubernetesInvalidError,
-  KubernetesNotFoundError,
-  RolloutDeadlineExceededError,
-  RolloutFailedError,
-} from './errors';
+import { apiPath, ResourceLocator, workloadPath } from './api-paths';
+import { type Completion, jobCompletion, pollUntilSettled, rolloutCompletion } from './completion';
+import { KubernetesApiError, KubernetesConflictError, KubernetesNotFoundError } from './errors';
 import { type KubernetesConnection, KubernetesTransport } from './kubernetes-transport';
-
-// ---------------------------------------------------------------------------------------------------------
-// kubectl's rollout logic, as pure functions of the object.
-// ---------------------------------------------------------------------------------------------------------
-
-type RolloutVerdict = Pick<WorkloadStatus, 'rolledOut' | 'failed' | 'message'>;
-
-/**
- * `kubectl rollout status deployment/<name>`: DeploymentStatusViewer.Status in
- * kubernetes/kubernetes staging/src/k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go, branch for
- * branch. It is looser than "available == spec.replicas": kubectl only asks that every updated replica be
- * available and no old replica remain.
- */
-export function deploymentRolloutVerdict(deployment: V1Deployment): RolloutVerdict {
-  const name = deployment.metadata?.name ?? '';
-  const generation = deployment.metadata?.generation ?? 0;
-  const status = deployment.status ?? {};
-  const updated = status.updatedReplicas ?? 0;
-  const total = status.replicas ?? 0;
-  const available = status.availableReplicas ?? 0;
-  const waiting = (message: string): RolloutVerdict => ({ rolledOut: false, failed: false, message });
-  if (generation > (status.observedGeneration ?? 0)) {
-    return waiting('Waiting for deployment spec update to be observed...');
-  }
-  const progressing = status.conditions?.find((condition) => condition.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return { rolledOut: false, failed: true, message: `deployment "${name}" exceeded its progress deadline` };
-  }
-  const desired = deployment.spec?.replicas;
-  if (desired !== undefined && updated < desired) {
-    return waiting(
-      `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${desired} new replicas have been updated...`,
-    );
-  }
-  if (total > updated) {
-    return waiting(
-      `Waiting for deployment "${name}" rollout to finish: ${total - updated} old replicas are pending termination...`,
-    );
-  }
-  if (available < updated) {
-    return waiting(
-      `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`,
-    );
-  }
-  return { rolledOut: true, failed: false, message: `deployment "${name}" successfully rolled out` };
-}
-
-/**
- * `kubectl rollout status statefulset/<name>`: StatefulSetStatusViewer.Status in the same file. Note that the
- * API server defaults `rollingUpdate.partition` to 0, so on a real cluster the partition branch decides and
- * the currentRevision == updateRevision branch is reached only when `rollingUpdate` is absent.
- */
-export function statefulSetRolloutVerdict(statefulSet: V1StatefulSet): RolloutVerdict {
-  const generation = statefulSet.metadata?.generation ?? 0;
-  const status = statefulSet.status ?? { replicas: 0 };
-  const strategy = statefulSet.spec?.updateStrategy;
-  const desired = statefulSet.spec?.replicas;
-  const updated = status.updatedReplicas ?? 0;
-  const waiting = (message: string): RolloutVerdict => ({ rolledOut: false, failed: false, message });
-  // An unset type is what the API server defaults to RollingUpdate.
-  if ((strategy?.type ?? 'RollingUpdate') !== 'RollingUpdate') {
-    return {
-      rolledOut: false,
-      failed: true,
-      message: 'rollout status is only available for RollingUpdate strategy type',
-    };
-  }
-  const observedGeneration = status.observedGeneration ?? 0;
-  if (observedGeneration === 0 || generation > observedGeneration) {
-    return waiting('Waiting for statefulset spec update to be observed...');
-  }
-  const ready = status.readyReplicas ?? 0;
-  if (desired !== undefined && ready < desired) {
-    return waiting(`Waiting for ${desired - ready} pods to be ready...`);
-  }
-  if (strategy?.rollingUpdate !== undefined) {
-    const partition = strategy.rollingUpdate.partition;
-    if (desired !== undefined && partition !== undefined && updated < desired - partition) {
-      return waiting(
-        `Waiting for partitioned roll out to finish: ${updated} out of ${desired - partition} new pods have been updated...`,
-      );
-    }
-    return {
-      rolledOut: true,
-      failed: false,
-      message: `partitioned roll out complete: ${updated} new pods have been updated...`,
-    };
-  }
-  if (status.updateRevision !== status.currentRevision) {
-    return waiting(
-      `waiting for statefulset rolling update to complete ${updated} pods at revision ${status.updateRevision}...`,
-    );
-  }
-  return {
-    rolledOut: true,
-    failed: false,
-    message: `statefulset rolling update complete ${status.currentReplicas ?? 0} pods at revision ${status.currentRevision}...`,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The adapter.
-// ---------------------------------------------------------------------------------------------------------
+import { podEvidence } from './pod-forensics';
+import { deploymentRolloutVerdict, type RolloutVerdict, statefulSetRolloutVerdict } from './rollout-status';
+import { deleteRunObjects, runLabelsOf } from './run-objects';
 
 /** The annotation `kubectl rollout restart` sets; changing the pod template is what makes the controller roll. */
 const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
-/**
- * When a rollout is done, as `kubectl rollout status` waits for it: rolled out, or failed
- * (RolloutFailedError), or unfinished at the deadline (RolloutDeadlineExceededError).
- */
-export function rolloutCompletion(workload: WorkloadRef, deadlineMs: number) {
-  const label = `${workload.kind} ${workload.namespace}/${workload.name}`;
-  return {
-    settled: (status: WorkloadStatus): boolean => {
-      if (status.failed)
-        throw new RolloutFailedError(`Rollout of ${label} failed: ${status.message}`, status);
-      return status.rolledOut;
-    },
-    deadlineExceeded: (status: WorkloadStatus): Error =>
-      new RolloutDeadlineExceededError(
-        `Rollout of ${label} not finished after ${deadlineMs} ms: ${status.message}`,
-        status,
-      ),
-  };
-}
-
-/**
- * When a Job polled to completion is done: complete, or failed (JobFailedError), or still running
- * at the deadline (JobDeadlineExceededError). The real and the simulated cluster both wait so.
- */
-export function jobCompletion(namespace: string, name: string, deadlineMs: number) {
-  return {
-    settled: (status: JobStatus): boolean => {
-      if (status.state === 'failed') {
-        throw new JobFailedError(
-          `Job ${namespace}/${name} failed: ${status.message ?? 'no reason given'}`,
-          status,
-        );
-      }
-      return status.state === 'complete';
-    },
-    deadlineExceeded: (status: JobStatus): Error =>
-      new JobDeadlineExceededError(
-        `Job ${namespace}/${name} not finished after ${deadlineMs} ms (${status.active} active, ${status.failed} failed pods)`,
-        status,
-      ),
-  };
-}
-
 export const QUARANTINE_LABEL = 'aor.phoenixrooivalk.mil/quarantine';
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Names AOR as the writer in each object's managedFields, as kubectl names itself `kubectl-rollout`. */
@@ -203,10 +47,6 @@ const FIELD_MANAGER = 'aor';
 const MERGE_PATCH = 'application/merge-patch+json';
 /** Server-side apply. The body goes as JSON, which is YAML too. */
 const APPLY_PATCH = 'application/apply-patch+yaml';
-const WORKLOAD_RESOURCES: Record<WorkloadKind, string> = {
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-};
 
 export interface KubernetesClusterOperationsOptions {
   /** Epoch milliseconds; injectable so rollout/job deadlines are testable. */
@@ -221,45 +61,19 @@ function rfc3339Seconds(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** An object read from the API, kept for evidence exactly as the API server sent it. */
-function asJson(object: V1Pod | CoreV1Event): JsonValue {
-  return object as unknown as JsonValue;
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 function isRetryable(error: unknown): boolean {
   return error instanceof KubernetesApiError && error.retryable;
-}
-
-function eventTime(event: CoreV1Event): string {
-  const time =
-    event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata.creationTimestamp;
-  return time === undefined ? '' : new Date(time).toISOString();
-}
-
-/** `/api/v1/namespaces/<ns>/pods/<name>/log` and the like, every segment after the apiVersion URL-encoded. */
-function apiPath(apiVersion: string, namespace: string | undefined, ...segments: string[]): string {
-  const root = apiVersion.includes('/') ? 'apis' : 'api';
-  const scope = namespace === undefined ? [] : ['namespaces', namespace];
-  return ['', root, apiVersion, ...[...scope, ...segments].map(encodeURIComponent)].join('/');
-}
-
-function workloadPath({ namespace, kind, name }: WorkloadRef, ...subresource: string[]): string {
-  return apiPath('apps/v1', namespace, WORKLOAD_RESOURCES[kind], name, ...subresource);
 }
 
 export class KubernetesClusterOperations implements ClusterOperations {
   private readonly api: KubernetesTransport;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  /** Discovery's resource lists by apiVersion, which kubectl caches too. */
-  private readonly discovered = new Map<string, V1APIResource[]>();
+  private readonly locator: ResourceLocator;
 
   constructor(connection: KubernetesConnection, options: KubernetesClusterOperationsOptions = {}) {
     this.api = new KubernetesTransport(connection, { requestTimeoutMs: options.requestTimeoutMs });
+    this.locator = new ResourceLocator(this.api);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
   }
@@ -354,12 +168,12 @@ export class KubernetesClusterOperations implements ClusterOperations {
     pollMs,
     ...workload
   }: WorkloadRef & PollingDeadline): Promise<WorkloadStatus> {
-    return this.pollUntilSettled({
+    return this.waitUntil(
       deadlineMs,
       pollMs,
-      read: () => this.workloadStatus(workload),
-      ...rolloutCompletion(workload, deadlineMs),
-    });
+      () => this.workloadStatus(workload),
+      rolloutCompletion(workload, deadlineMs),
+    );
   }
 
   async scaleWorkload({ replicas, ...workload }: WorkloadRef & { replicas: number }): Promise<ScaleResult> {
@@ -465,7 +279,9 @@ export class KubernetesClusterOperations implements ClusterOperations {
   }): Promise<ForensicsBundle> {
     const capturedAt = new Date(this.now()).toISOString();
     const sortedNames = [...new Set(podNames)].sort();
-    const pods = await Promise.all(sortedNames.map((name) => this.podEvidence(namespace, name, tailLines)));
+    const pods = await Promise.all(
+      sortedNames.map((name) => podEvidence(this.api, namespace, name, tailLines)),
+    );
     return { namespace, capturedAt, tailLines, pods };
   }
 
@@ -484,7 +300,7 @@ export class KubernetesClusterOperations implements ClusterOperations {
     for (const manifest of manifests) {
       const { apiVersion, kind, metadata } = manifest;
       const operation = `apply ${kind} ${metadata.namespace ?? namespace}/${metadata.name}`;
-      const location = await this.locate(
+      const location = await this.locator.locate(
         operation,
         { apiVersion, kind, name: metadata.name, namespace: metadata.namespace },
         namespace,
@@ -507,21 +323,13 @@ export class KubernetesClusterOperations implements ClusterOperations {
     return applied;
   }
 
-  /** Deletes in reverse order of `refs`, so what applyManifests created last (the dependants) goes first. */
-  async deleteObjects(refs: ObjectRef[]): Promise<DeleteResult> {
-    const result: DeleteResult = { deleted: [], alreadyGone: [] };
-    for (const ref of [...refs].reverse()) {
-      const operation = `delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`;
-      try {
-        const { path } = await this.locate(operation, ref);
-        await this.api.request('DELETE', path, { operation });
-        result.deleted.push(ref);
-      } catch (error) {
-        if (!(error instanceof KubernetesNotFoundError)) throw error;
-        result.alreadyGone.push(ref);
-      }
-    }
-    return result;
+  /** Only what carries the run's label when read, and only the object read (see run-objects.ts). */
+  deleteObjects(refs: ObjectRef[], owner: { runId: string }): Promise<DeleteResult> {
+    return deleteRunObjects(this.api, this.locator, refs, owner.runId);
+  }
+
+  runLabels(refs: readonly ObjectRef[]): Promise<(string | null | 'absent')[]> {
+    return runLabelsOf(this.api, this.locator, refs);
   }
 
   async createPersistentVolumeClaim({
@@ -588,12 +396,12 @@ export class KubernetesClusterOperations implements ClusterOperations {
       apiPath('batch/v1', namespace, 'jobs'),
       body,
     );
-    return this.pollUntilSettled({
+    return this.waitUntil(
       deadlineMs,
       pollMs,
-      read: () => this.jobStatus({ namespace, name }),
-      ...jobCompletion(namespace, name, deadlineMs),
-    });
+      () => this.jobStatus({ namespace, name }),
+      jobCompletion(namespace, name, deadlineMs),
+    );
   }
 
   private async readWorkload(workload: WorkloadRef): Promise<{
@@ -646,126 +454,15 @@ export class KubernetesClusterOperations implements ClusterOperations {
     }
   }
 
-  /**
-   * An object's URL, found as kubectl finds it: discovery says the kind's resource name and whether it is
-   * namespaced. A namespaced object that names no namespace goes into `defaultNamespace`.
-   */
-  private async locate(
-    operation: string,
-    ref: ObjectRef,
-    defaultNamespace?: string,
-  ): Promise<{ path: string; namespace: string | undefined }> {
-    const resource = await this.discoverResource(operation, ref.apiVersion, ref.kind);
-    if (!resource.namespaced) {
-      return { path: apiPath(ref.apiVersion, undefined, resource.name, ref.name), namespace: undefined };
-    }
-    const namespace = ref.namespace ?? defaultNamespace;
-    if (namespace === undefined) {
-      throw new KubernetesInvalidError(`${operation}: ${ref.kind} is namespaced, but no namespace was given`);
-    }
-    return { path: apiPath(ref.apiVersion, namespace, resource.name, ref.name), namespace };
-  }
-
-  /** Asks discovery again when a cached list lacks the kind: a CRD applied since may have added it. */
-  private async discoverResource(
-    operation: string,
-    apiVersion: string,
-    kind: string,
-  ): Promise<V1APIResource> {
-    // Subresources (`deployments/scale`, `pods/status`) carry kinds too, some of them their parent's.
-    const find = (resources: V1APIResource[] | undefined) =>
-      resources?.find((resource) => resource.kind === kind && !resource.name.includes('/'));
-    const cached = find(this.discovered.get(apiVersion));
-    if (cached) return cached;
-    const list = await this.api.request<V1APIResourceList>('GET', apiPath(apiVersion, undefined), {
-      operation: `${operation} (discovery of ${apiVersion})`,
-    });
-    this.discovered.set(apiVersion, list.resources);
-    const resource = find(list.resources);
-    if (!resource) {
-      throw new KubernetesNotFoundError(`${operation}: the cluster serves no ${kind} in ${apiVersion}`);
-    }
-    return resource;
-  }
-
-  /**
-   * Polls until `settled` says so, sleeping `pollMs` in between and never past the deadline. A retryable API
-   * failure (5xx, 429, timeout) is one missed poll, not the end of the wait: the rollout goes on regardless.
-   */
-  private async pollUntilSettled<T>(poll: {
-    deadlineMs: number;
-    pollMs: number;
-    read: () => Promise<T>;
-    settled: (status: T) => boolean;
-    deadlineExceeded: (lastStatus: T) => Error;
-  }): Promise<T> {
-    const startedAt = this.now();
-    let lastStatus: T | undefined;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        lastStatus = await poll.read();
-        if (poll.settled(lastStatus)) return lastStatus;
-      } catch (error) {
-        if (!isRetryable(error)) throw error;
-        lastError = error;
-      }
-      if (this.now() - startedAt + poll.pollMs > poll.deadlineMs) {
-        throw lastStatus === undefined ? lastError : poll.deadlineExceeded(lastStatus);
-      }
-      await this.sleep(poll.pollMs);
-    }
-  }
-
-  private async podEvidence(namespace: string, name: string, tailLines: number): Promise<PodEvidence> {
-    let pod: V1Pod;
-    try {
-      pod = await this.api.request<V1Pod>('GET', apiPath('v1', namespace, 'pods', name), {
-        operation: `read Pod ${namespace}/${name}`,
-      });
-    } catch (error) {
-      if (error instanceof KubernetesNotFoundError)
-        return { name, found: false, pod: null, logs: [], events: [] };
-      throw error;
-    }
-    const containers = [
-      ...(pod.spec?.initContainers ?? []),
-      ...(pod.spec?.containers ?? []),
-      ...(pod.spec?.ephemeralContainers ?? []),
-    ].map((container) => container.name);
-    const [logs, events] = await Promise.all([
-      Promise.all(containers.map((container) => this.containerLog(namespace, name, container, tailLines))),
-      this.api.request<CoreV1EventList>('GET', apiPath('v1', namespace, 'events'), {
-        operation: `list events of Pod ${namespace}/${name}`,
-        query: { fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}` },
-      }),
-    ]);
-    const sortedEvents = [...events.items].sort(
-      (a, b) =>
-        eventTime(a).localeCompare(eventTime(b)) ||
-        (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+  private waitUntil<T>(
+    deadlineMs: number,
+    pollMs: number,
+    read: () => Promise<T>,
+    completion: Completion<T>,
+  ): Promise<T> {
+    return pollUntilSettled(
+      { now: this.now, sleep: this.sleep },
+      { deadlineMs, pollMs, read, ...completion },
     );
-    return { name, found: true, pod: asJson(pod), logs, events: sortedEvents.map(asJson) };
-  }
-
-  /** A container that never started (400) or vanished (404) is recorded as such; evidence of the rest still counts. */
-  private async containerLog(
-    namespace: string,
-    pod: string,
-    container: string,
-    tailLines: number,
-  ): Promise<ContainerLog> {
-    try {
-      const log = await this.api.requestText('GET', apiPath('v1', namespace, 'pods', pod, 'log'), {
-        operation: `read log of ${namespace}/${pod}/${container}`,
-        query: { container, tailLines },
-      });
-      return { container, log, error: null };
-    } catch (error) {
-      if (error instanceof KubernetesApiError && (error.statusCode === 400 || error.statusCode === 404)) {
-        return { container, log: null, error: describeError(error) };
-      }
-      throw error;
-    }
   }
 }

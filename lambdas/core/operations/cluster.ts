@@ -107,9 +107,16 @@ export interface ObjectRef {
   namespace?: string;
 }
 
+/** An object a clean-up left in place, and why: it is not the run's to remove. */
+export interface KeptObject {
+  ref: ObjectRef;
+  reason: string;
+}
+
 export interface DeleteResult {
   deleted: ObjectRef[];
   alreadyGone: ObjectRef[];
+  kept: KeptObject[];
 }
 
 export interface PersistentVolumeClaimRequest {
@@ -159,7 +166,18 @@ export interface ClusterOperations {
     manifests: KubernetesManifest[];
     fieldManager?: string;
   }): Promise<ObjectRef[]>;
-  deleteObjects(refs: ObjectRef[]): Promise<DeleteResult>;
+  /**
+   * Deletes, in reverse order, each object whose recovery-run label is `runId` when read at the
+   * moment of deleting (the delete is conditional on the object read being the one deleted);
+   * anything else is kept and reported with why.
+   */
+  deleteObjects(refs: ObjectRef[], owner: { runId: string }): Promise<DeleteResult>;
+  /**
+   * The recovery-run label each object carries now, in the order of `refs`: `absent` when there
+   * is no such object, `null` when it exists unlabelled. What a run checks before it applies, so
+   * that it never takes over (and later removes) an object it did not create.
+   */
+  runLabels(refs: readonly ObjectRef[]): Promise<(string | null | 'absent')[]>;
   createPersistentVolumeClaim(
     input: PersistentVolumeClaimRequest,
   ): Promise<{ name: string; created: boolean }>;

@@ -5,9 +5,19 @@
 import * as z from 'zod';
 import type { KubernetesManifest, ObjectRef, WorkloadRef } from '../operations/cluster';
 import type { DatabaseRef } from '../operations/ports';
+import type { TrafficRoutingSettings } from './ports';
+import type { RecoveryJobSettings } from './recovery-manifests';
 
 export const RECOVERY_TYPES = ['full', 'data-only', 'applications-only'] as const;
 export type RecoveryType = (typeof RECOVERY_TYPES)[number];
+
+/**
+ * How the database comes back: `snapshot` restores the newest (or the day's) snapshot into a new
+ * instance, 15–25 minutes and the snapshot's age of data lost; `warm-standby` promotes the
+ * cross-region read replica, minutes, and the replica's lag lost.
+ */
+export const RECOVERY_MODES = ['snapshot', 'warm-standby'] as const;
+export type RecoveryMode = (typeof RECOVERY_MODES)[number];
 
 /** The tag (and label) that marks what a run created, so only that is ever cleaned up. */
 export const RECOVERY_RUN_TAG = 'aor:recovery-run';
@@ -20,11 +30,6 @@ export class InvalidRecoveryRequestError extends Error {
 
 export class RecoveryAlreadyRunningError extends Error {
   override name = 'RecoveryAlreadyRunningError';
-}
-
-/** An operator refused the routing switch: the run compensates and fails. */
-export class RoutingSwitchRejectedError extends Error {
-  override name = 'RoutingSwitchRejectedError';
 }
 
 const isoDay = /^\d{4}-\d{2}-\d{2}$/;
@@ -43,6 +48,8 @@ export const recoveryRequestSchema = z.strictObject({
       'latest or a real date YYYY-MM-DD',
     ),
   dryRun: z.boolean(),
+  /** Overrides the deployment's `recoveryMode` for this run. */
+  mode: z.enum(RECOVERY_MODES).optional(),
 });
 export type RecoveryRequest = z.infer<typeof recoveryRequestSchema>;
 
@@ -52,14 +59,19 @@ export interface RecoverySettings {
   readonly clusterName: string;
   readonly namespace: string;
   readonly sourceDatabase: DatabaseRef;
+  /** Where a snapshot restore goes. */
   readonly targetDatabase: DatabaseRef;
+  readonly recoveryMode: RecoveryMode;
+  /** The cross-region read replica a warm-standby run promotes. */
+  readonly standbyReplica?: DatabaseRef;
   readonly instanceClass: string;
   readonly subnetGroupName: string;
   readonly securityGroupIds: readonly string[];
   readonly backupBucket: string;
   readonly storageClass: string;
   readonly blockchainVolumeSize: string;
-  readonly restoreImage: string;
+  /** The Jobs a run creates: images pinned by digest, service account, credentials (recovery-manifests.ts). */
+  readonly jobs: RecoveryJobSettings;
   /** Application manifests, applied in this order. */
   readonly manifests: readonly KubernetesManifest[];
   /** The workloads that must be available before the recovery is validated. */
@@ -68,23 +80,20 @@ export interface RecoverySettings {
   readonly validation: {
     readonly healthUrl: string;
     readonly integrity: 'row-counts' | 'checksums';
-    readonly checkImage: string;
   };
-  readonly routing: {
-    readonly hostedZoneId: string;
-    readonly recordName: string;
-    readonly drTarget: string;
-    readonly targetGroupArn?: string;
-    readonly healthCheckPath: string;
-  };
+  readonly routing: TrafficRoutingSettings;
+  /** How long the switch may take to be seen by the DR VPC's resolver before the run says it did not happen. */
+  readonly routingDeadlineSeconds: number;
   readonly objectives: { readonly rtoSeconds: number; readonly rpoSeconds: number };
   readonly lockTtlSeconds: number;
   readonly approvalRequired: boolean;
+  /** How long a real run waits for its routing approval before it stops, keeping what it restored. */
+  readonly approvalTimeoutSeconds: number;
 }
 
 export function parseRecoveryRequest(
   input: unknown,
-  settings: Pick<RecoverySettings, 'drRegion'>,
+  settings: Pick<RecoverySettings, 'drRegion' | 'recoveryMode' | 'standbyReplica'>,
   today: Date,
 ): RecoveryRequest {
   const parsed = recoveryRequestSchema.safeParse(input);
@@ -98,6 +107,17 @@ export function parseRecoveryRequest(
   if (request.drSite !== settings.drRegion) {
     throw new InvalidRecoveryRequestError(
       `invalid recovery request: drSite: this workflow recovers into ${settings.drRegion}, not ${request.drSite}`,
+    );
+  }
+  if ((request.mode ?? settings.recoveryMode) === 'warm-standby' && !settings.standbyReplica) {
+    throw new InvalidRecoveryRequestError(
+      'invalid recovery request: mode: warm-standby needs disasterRecovery.standbyReplica in the deployment',
+    );
+  }
+  if ((request.mode ?? settings.recoveryMode) === 'warm-standby' && request.backupDate !== 'latest') {
+    // A standby holds the primary's current data: an older day's database is a snapshot restore.
+    throw new InvalidRecoveryRequestError(
+      `invalid recovery request: backupDate: a warm-standby recovery promotes the standby's current data; recover ${request.backupDate} with mode snapshot`,
     );
   }
   if (request.backupDate !== 'latest' && request.backupDate > today.toISOString().slice(0, 10)) {
@@ -116,6 +136,8 @@ export interface RecoveryPlan {
   readonly switchesRouting: boolean;
   /** The routing switch waits for an operator's approval. */
   readonly requiresApproval: boolean;
+  readonly databaseMode: RecoveryMode;
+  /** The database the run brings up: the restore target, or the replica promoted (a dry run's `-drill` copy). */
   readonly database: DatabaseRef;
   readonly namespace: string;
   readonly volumeClaim: string;
@@ -131,6 +153,11 @@ export function recoveryPlan(
   settings: RecoverySettings,
 ): RecoveryPlan {
   const suffix = request.dryRun ? DRILL_SUFFIX : '';
+  const databaseMode = request.mode ?? settings.recoveryMode;
+  const database =
+    databaseMode === 'warm-standby' && settings.standbyReplica
+      ? settings.standbyReplica
+      : settings.targetDatabase;
   const jobName = (purpose: string) =>
     `aor-${purpose}-${runId.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 63);
   return {
@@ -140,7 +167,8 @@ export function recoveryPlan(
     // A drill never touches production routing.
     switchesRouting: !request.dryRun,
     requiresApproval: settings.approvalRequired && !request.dryRun,
-    database: { ...settings.targetDatabase, identifier: `${settings.targetDatabase.identifier}${suffix}` },
+    databaseMode,
+    database: { ...database, identifier: `${database.identifier}${suffix}` },
     namespace: `${settings.namespace}${suffix}`,
     volumeClaim: `blockchain-data-restore${suffix}`,
     restoreJob: jobName('restore'),
@@ -150,7 +178,10 @@ export function recoveryPlan(
 }
 
 /** Everything a run may have created in the DR cluster, for compensation and drill clean-up. */
-export function createdObjects(plan: RecoveryPlan, settings: RecoverySettings): ObjectRef[] {
+export function createdObjects(
+  plan: RecoveryPlan,
+  settings: Pick<RecoverySettings, 'manifests'>,
+): ObjectRef[] {
   return [
     ...settings.manifests.map((m) => ({
       apiVersion: m.apiVersion,
@@ -174,12 +205,17 @@ export function nextPollSeconds(previous: number | undefined): number {
 }
 
 export interface RecoveryMeasurement {
-  /** From the run's start to the end of the last step: the recovery time achieved. */
+  /** From the run's start to the end of the last step, less a drill's preparation: the recovery time achieved. */
   readonly rtoSeconds: number;
   /** Age of the oldest restored data when its restore began: the recovery point achieved. */
   readonly rpoSeconds: number | null;
   readonly rtoMet: boolean;
   readonly rpoMet: boolean | null;
+  /**
+   * Time a drill spent on what a real run does not do (making a `-drill` twin of the standby),
+   * taken out of its RTO and reported here instead.
+   */
+  readonly drillPreparationSeconds: number;
 }
 
 export function measureRecovery(input: {
@@ -187,9 +223,12 @@ export function measureRecovery(input: {
   finishedAt: string;
   /** [recovery point, restore start] of each data set restored. */
   restores: readonly { takenAt: string; restoreStartedAt: string }[];
+  preparationSeconds?: number;
   objectives: RecoverySettings['objectives'];
 }): RecoveryMeasurement {
-  const rtoSeconds = Math.round((Date.parse(input.finishedAt) - Date.parse(input.startedAt)) / 1000);
+  const preparation = input.preparationSeconds ?? 0;
+  const elapsed = Math.round((Date.parse(input.finishedAt) - Date.parse(input.startedAt)) / 1000);
+  const rtoSeconds = elapsed - preparation;
   const ages = input.restores.map((r) =>
     Math.round((Date.parse(r.restoreStartedAt) - Date.parse(r.takenAt)) / 1000),
   );
@@ -199,6 +238,7 @@ export function measureRecovery(input: {
     rpoSeconds,
     rtoMet: rtoSeconds <= input.objectives.rtoSeconds,
     rpoMet: rpoSeconds === null ? null : rpoSeconds <= input.objectives.rpoSeconds,
+    drillPreparationSeconds: preparation,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { OwedEntry } from '../ledger/owed-records';
+import type { ApprovalDecision, StartRequest } from './approvals';
 import type { RecoveryRequest } from './recovery';
 
 export interface RecoveryStepRecord {
@@ -20,6 +21,8 @@ export interface RecoveryRunRecord {
   readonly error?: string;
   readonly rtoSeconds?: number;
   readonly rpoSeconds?: number | null;
+  /** When `aor dr abandon` removed what the failed run had kept. */
+  readonly abandonedAt?: string;
 }
 
 export interface LockHolder {
@@ -47,10 +50,22 @@ export interface RecoveryRunStore {
    * idempotency key; returns the stored entry either way.
    */
   putRecordOnce<Entry extends OwedEntry>(runId: string, idempotencyKey: string, entry: Entry): Promise<Entry>;
+  /** True when an earlier attempt stored a record under the key: what it did, a retry must not redo. */
+  hasRecord(runId: string, idempotencyKey: string): Promise<boolean>;
   /** Notes that the ledger holds the record stored under the key. */
   markRecordAppended(runId: string, idempotencyKey: string): Promise<void>;
   readSteps(runId: string): Promise<RecoveryStepRecord[]>;
-  /** The task token the run waits on for its routing approval. */
-  putApprovalToken(runId: string, taskToken: string, requestedAt: string): Promise<void>;
-  approvalToken(runId: string): Promise<string | undefined>;
+  /** When the run asked for its routing approval (set once; a retry keeps the first time). */
+  putApprovalRequest(runId: string, requestedAt: string): Promise<string>;
+  /** When the run asked for its routing approval, if it has. */
+  approvalRequestedAt(runId: string): Promise<string | undefined>;
+  /** Every decision on the run's routing switch, each by the person whose user id keys it. */
+  approvalDecisions(runId: string): Promise<ApprovalDecision[]>;
+  /** A person's decision, written with their own credentials (the table lets them write only theirs). */
+  putApprovalDecision(decision: ApprovalDecision): Promise<void>;
+  /** Who said they start this execution (`aor dr start`), each under their own user id. */
+  startRequests(executionName: string): Promise<StartRequest[]>;
+  putStartRequest(request: StartRequest): Promise<void>;
+  /** Every run's record, newest first. */
+  listRuns(): Promise<RecoveryRunRecord[]>;
 }

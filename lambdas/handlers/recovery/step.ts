@@ -21,24 +21,29 @@ const site = z.custom<SiteValidation>(
   'a site validation',
 );
 const poll = z.number().int().min(1).max(3600);
+const databaseProgress = z.looseObject({
+  phase: z.enum(['restore', 'rehearsal', 'promotion']),
+  startedAt: z.string(),
+  recoveryPoint: z.string().nullable(),
+  preparationSeconds: z.number().nonnegative(),
+  status: z.string(),
+  available: z.boolean(),
+  nextPollSeconds: poll,
+});
+const blockchainProgress = z.looseObject({
+  startedAt: z.string(),
+  recoveryPoint: z.string(),
+  complete: z.boolean(),
+  nextPollSeconds: poll,
+});
 
 const stepInput = z.discriminatedUnion('operation', [
   z.strictObject({ operation: z.literal('begin'), request: z.unknown(), execution: z.string().min(1) }),
   z.strictObject({ operation: z.literal('validate-site'), run }),
-  z.strictObject({ operation: z.literal('start-database-restore'), run, site }),
-  z.strictObject({
-    operation: z.literal('check-database-restore'),
-    run,
-    restoreStartedAt: z.string(),
-    lastPollSeconds: poll,
-  }),
+  z.strictObject({ operation: z.literal('start-database'), run, site }),
+  z.strictObject({ operation: z.literal('check-database'), run, progress: databaseProgress }),
   z.strictObject({ operation: z.literal('start-blockchain-restore'), run, site }),
-  z.strictObject({
-    operation: z.literal('check-blockchain-restore'),
-    run,
-    restoreStartedAt: z.string(),
-    lastPollSeconds: poll,
-  }),
+  z.strictObject({ operation: z.literal('check-blockchain-restore'), run, progress: blockchainProgress }),
   z.strictObject({ operation: z.literal('apply-applications'), run }),
   z.strictObject({
     operation: z.literal('check-applications'),
@@ -47,19 +52,22 @@ const stepInput = z.discriminatedUnion('operation', [
     lastPollSeconds: poll,
   }),
   z.strictObject({ operation: z.literal('validate-recovery'), run, site }),
-  z.strictObject({ operation: z.literal('request-approval'), run, taskToken: z.string().min(1) }),
-  z.strictObject({ operation: z.literal('switch-routing'), run }),
+  z.strictObject({ operation: z.literal('request-approval'), run }),
+  z.strictObject({ operation: z.literal('check-approval'), run, requestedAt: z.string() }),
   z.strictObject({
-    operation: z.literal('check-routing'),
-    run,
-    switchedAt: z.string(),
-    changeId: z.string(),
+    operation: z.literal('abandon'),
+    runId: z.string().min(1).max(128),
+    execution: z.string().min(1),
   }),
+  z.strictObject({ operation: z.literal('switch-routing'), run }),
+  z.strictObject({ operation: z.literal('check-routing'), run, switchedAt: z.string() }),
   z.strictObject({
     operation: z.literal('finish'),
     run,
-    site,
-    restores: z.strictObject({ database: z.string().optional(), blockchain: z.string().optional() }),
+    restores: z.strictObject({
+      database: databaseProgress.optional(),
+      blockchain: blockchainProgress.optional(),
+    }),
   }),
   z.strictObject({
     operation: z.literal('compensate'),
@@ -82,16 +90,14 @@ export function createRecoveryStepHandler(
         return recovery.begin(input.request, input.execution);
       case 'validate-site':
         return recovery.validateSite(input.run);
-      case 'start-database-restore':
-        if (!input.site.snapshot) throw new Error('validate-site found no snapshot to restore');
-        return recovery.startDatabaseRestore(input.run, input.site.snapshot);
-      case 'check-database-restore':
-        return recovery.checkDatabaseRestore(input.run, input.restoreStartedAt, input.lastPollSeconds);
+      case 'start-database':
+        return recovery.startDatabase(input.run, input.site);
+      case 'check-database':
+        return recovery.checkDatabase(input.run, input.progress);
       case 'start-blockchain-restore':
-        if (!input.site.backup) throw new Error('validate-site found no blockchain backup to restore');
-        return recovery.startBlockchainRestore(input.run, input.site.backup);
+        return recovery.startBlockchainRestore(input.run, input.site);
       case 'check-blockchain-restore':
-        return recovery.checkBlockchainRestore(input.run, input.restoreStartedAt, input.lastPollSeconds);
+        return recovery.checkBlockchainRestore(input.run, input.progress);
       case 'apply-applications':
         return recovery.applyApplications(input.run);
       case 'check-applications':
@@ -99,13 +105,17 @@ export function createRecoveryStepHandler(
       case 'validate-recovery':
         return recovery.validateRecovery(input.run, input.site, validate);
       case 'request-approval':
-        return recovery.requestApproval(input.run, input.taskToken);
+        return recovery.requestApproval(input.run);
+      case 'check-approval':
+        return recovery.checkApproval(input.run, input.requestedAt);
+      case 'abandon':
+        return recovery.abandon(input.runId, input.execution);
       case 'switch-routing':
         return recovery.switchRouting(input.run);
       case 'check-routing':
-        return recovery.checkRouting(input.run, input.switchedAt, input.changeId);
+        return recovery.checkRouting(input.run, input.switchedAt);
       case 'finish': {
-        const result = await recovery.finish(input.run, input.site, input.restores);
+        const result = await recovery.finish(input.run, input.restores);
         // The recovery achieved, as CloudWatch metrics (EMF): dashboards and alarms on RTO/RPO.
         metrics.addDimension('DryRun', String(input.run.request.dryRun));
         metrics.addMetric('RecoveryTimeAchieved', MetricUnit.Seconds, result.rtoSeconds);

@@ -1,5 +1,8 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  AddTagsToResourceCommand,
   CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
   DBClusterAlreadyExistsFault,
   DBClusterNotFoundFault,
   DBInstanceAlreadyExistsFault,
@@ -14,39 +17,65 @@ import {
   InstanceQuotaExceededFault,
   InsufficientDBInstanceCapacityFault,
   InvalidDBClusterStateFault,
+  InvalidDBInstanceStateFault,
   InvalidDBSnapshotStateFault,
+  ModifyDBInstanceCommand,
+  PromoteReadReplicaCommand,
+  PromoteReadReplicaDBClusterCommand,
   RDSClient,
+  RemoveTagsFromResourceCommand,
   RestoreDBClusterFromSnapshotCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
   StorageQuotaExceededFault,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { RdsDatabaseRecovery } from '../../../lambdas/adapters/aws/rds-database-recovery';
+import {
+  InvalidRestoreRequestError,
+  RestoreTargetConflictError,
+} from '../../../lambdas/adapters/aws/rds-databases';
 import {
   DatabaseNotFoundError,
   DatabaseStateConflictError,
   RdsThrottledError,
-} from '../../../lambdas/adapters/aws/rds-database-operations';
-import {
-  InvalidRestoreRequestError,
-  RdsDatabaseRecovery,
   RestoreCapacityError,
-  RestoreTargetConflictError,
   SnapshotNotAvailableError,
   SnapshotNotFoundError,
-} from '../../../lambdas/adapters/aws/rds-database-recovery';
+} from '../../../lambdas/adapters/aws/rds-errors';
+import {
+  RehearsalNotSupportedError,
+  StandbyNotPromotableError,
+} from '../../../lambdas/adapters/aws/rds-standby-promotion';
 import { InvalidBackupDateError } from '../../../lambdas/adapters/aws/s3-backup-catalog';
-import type { DatabaseSnapshot, RestoreRequest } from '../../../lambdas/core/recovery/ports';
+import type {
+  DatabaseSnapshot,
+  RehearsalRequest,
+  RestoreRequest,
+} from '../../../lambdas/core/recovery/ports';
 
 const RUN_TAG = 'aor:recovery-run';
-const RUN = 'dr-20261105-0001';
+const PROMOTED_TAG = 'aor:recovery-promoted';
+const POINT_TAG = 'aor:recovery-point';
+const RUN = 'DR-20261105T031000Z-a1b2c3';
+const FINAL = 'phoenix-rooivalk-dr-final-dr-20261105t031000z-a1b2c3';
+const NOW = new Date('2026-11-05T14:00:00Z');
 const $metadata = {};
 const rdsArn = (resource: string) => `arn:aws-us-gov:rds:us-gov-east-1:123456789012:${resource}`;
 
 const rds = mockClient(RDSClient);
-const recovery = new RdsDatabaseRecovery(new RDSClient({ region: 'us-gov-east-1' }), {
-  managedTagKey: RUN_TAG,
-});
+const cloudWatch = mockClient(CloudWatchClient);
+const recovery = new RdsDatabaseRecovery(
+  new RDSClient({ region: 'us-gov-east-1' }),
+  new CloudWatchClient({ region: 'us-gov-east-1' }),
+  { managedTagKey: RUN_TAG, now: () => NOW },
+);
+
+const DR = { kind: 'instance', identifier: 'phoenix-rooivalk-dr' } as const;
+const STANDBY = { kind: 'instance', identifier: 'phoenix-rooivalk-dr-replica' } as const;
+const TWIN = { kind: 'instance', identifier: 'phoenix-rooivalk-dr-replica-drill' } as const;
+const LEDGER_DR = { kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr' } as const;
+const PRODUCTION_ARN = 'arn:aws-us-gov:rds:us-gov-west-1:123456789012:db:phoenix-rooivalk-production';
 
 function instanceSnapshot(identifier: string, created: string, Status = 'available') {
   return {
@@ -81,7 +110,7 @@ function instanceRequest(
 ): RestoreRequest {
   return {
     snapshot: copied('phoenix-rooivalk-production-2026-11-05', '2026-11-05T03:10:00Z'),
-    target: { kind: 'instance', identifier: 'phoenix-rooivalk-dr' },
+    target: DR,
     instanceClass: 'db.r5.xlarge',
     subnetGroupName: 'phoenix-rooivalk-dr-db-subnet-group',
     securityGroupIds: ['sg-0dr0database0001'],
@@ -91,7 +120,7 @@ function instanceRequest(
 
 const clusterRequest: RestoreRequest = {
   snapshot: ledgerSnapshot,
-  target: { kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr' },
+  target: LEDGER_DR,
   instanceClass: 'db.r6g.large',
   subnetGroupName: 'phoenix-rooivalk-dr-db-subnet-group',
   securityGroupIds: ['sg-0dr0database0001', 'sg-0dr0monitoring01'],
@@ -99,9 +128,55 @@ const clusterRequest: RestoreRequest = {
 };
 
 const ourTags = [{ Key: RUN_TAG, Value: RUN }];
+const notFound = new DBInstanceNotFoundFault({ message: 'DBInstance not found', $metadata });
+
+function instance(fields: Record<string, unknown> = {}) {
+  return {
+    DBInstanceIdentifier: DR.identifier,
+    DBInstanceArn: rdsArn(`db:${DR.identifier}`),
+    DBInstanceStatus: 'available',
+    TagList: ourTags,
+    ...fields,
+  };
+}
+
+function standby(fields: Record<string, unknown> = {}) {
+  return {
+    DBInstanceIdentifier: STANDBY.identifier,
+    DBInstanceArn: rdsArn(`db:${STANDBY.identifier}`),
+    DBInstanceStatus: 'available',
+    ReadReplicaSourceDBInstanceIdentifier: PRODUCTION_ARN,
+    StatusInfos: [{ StatusType: 'read replication', Normal: true, Status: 'replicating' }],
+    BackupRetentionPeriod: 14,
+    DeletionProtection: true,
+    TagList: [{ Key: 'team', Value: 'platform' }],
+    ...fields,
+  };
+}
+
+/** GetMetricData's answer: one datapoint per minute, each `[minute, value]`. */
+function lagSeries(points: readonly (readonly [string, number])[]) {
+  return {
+    MetricDataResults: [
+      {
+        Id: 'lag',
+        Label: 'lag',
+        StatusCode: 'Complete' as const,
+        Timestamps: points.map(([minute]) => new Date(minute)),
+        Values: points.map(([, value]) => value),
+      },
+    ],
+  };
+}
 
 beforeEach(() => {
   rds.reset();
+  cloudWatch.reset();
+  // Nothing exists unless a test says so.
+  rds.on(DescribeDBInstancesCommand).rejects(notFound);
+  rds
+    .on(DescribeDBClustersCommand)
+    .rejects(new DBClusterNotFoundFault({ message: 'DBCluster not found', $metadata }));
 });
 
 describe('findSnapshot of a DB instance', () => {
@@ -132,6 +207,54 @@ describe('findSnapshot of a DB instance', () => {
       { DBInstanceIdentifier: 'phoenix-rooivalk-production', Marker: undefined },
       { DBInstanceIdentifier: 'phoenix-rooivalk-production', Marker: 'page-2' },
     ]);
+  });
+
+  it('dates a copy by the data it holds, not by when it was copied, and picks the newest data', async () => {
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        {
+          // Copied late in the morning, but of the nightly snapshot: its data is from 03:07.
+          ...instanceSnapshot('phoenix-rooivalk-production-2026-11-05', '2026-11-05T11:40:00Z'),
+          OriginalSnapshotCreateTime: new Date('2026-11-05T03:19:00Z'),
+          SnapshotDatabaseTime: new Date('2026-11-05T03:07:00Z'),
+        },
+        {
+          // A manual snapshot taken at 09:00 and copied at 09:30: newer data, copied earlier.
+          ...instanceSnapshot('phoenix-rooivalk-production-pre-release', '2026-11-05T09:30:00Z'),
+          OriginalSnapshotCreateTime: new Date('2026-11-05T09:00:00Z'),
+        },
+      ],
+    });
+
+    const snapshot = await recovery.findSnapshot({
+      sourceDatabase: { kind: 'instance', identifier: 'phoenix-rooivalk-production' },
+    });
+
+    expect(snapshot).toMatchObject({
+      identifier: 'phoenix-rooivalk-production-pre-release',
+      createdAt: '2026-11-05T09:00:00.000Z',
+    });
+    const nightly = await recovery.findSnapshot({
+      sourceDatabase: { kind: 'instance', identifier: 'phoenix-rooivalk-production' },
+      day: '2026-11-05',
+    });
+    expect(nightly?.identifier).toBe('phoenix-rooivalk-production-pre-release');
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        {
+          ...instanceSnapshot('phoenix-rooivalk-production-2026-11-05', '2026-11-05T11:40:00Z'),
+          OriginalSnapshotCreateTime: new Date('2026-11-05T03:19:00Z'),
+          SnapshotDatabaseTime: new Date('2026-11-05T03:07:00Z'),
+        },
+      ],
+    });
+    expect(
+      (
+        await recovery.findSnapshot({
+          sourceDatabase: { kind: 'instance', identifier: 'phoenix-rooivalk-production' },
+        })
+      )?.createdAt,
+    ).toBe('2026-11-05T03:07:00.000Z');
   });
 
   it('with a day, returns the newest snapshot created on that UTC day', async () => {
@@ -231,6 +354,7 @@ describe('findSnapshot of an Aurora cluster', () => {
 
 describe('startRestore of a DB instance', () => {
   it('restores from the snapshot ARN, private, tagged, deletable, with tags copied to its snapshots', async () => {
+    rds.on(DescribeDBInstancesCommand).rejects(notFound);
     rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({
       DBInstance: { DBInstanceIdentifier: 'phoenix-rooivalk-dr', DBInstanceStatus: 'creating' },
     });
@@ -243,6 +367,7 @@ describe('startRestore of a DB instance', () => {
       available: false,
       failed: false,
       endpoint: undefined,
+      deletionProtection: false,
     });
     expect(rds).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 1);
     expect(rds).toHaveReceivedCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
@@ -275,18 +400,12 @@ describe('startRestore of a DB instance', () => {
     ]);
   });
 
-  it('resumes its own restore when a retry finds the instance already there with the same run tag', async () => {
-    rds
-      .on(RestoreDBInstanceFromDBSnapshotCommand)
-      .rejects(new DBInstanceAlreadyExistsFault({ message: 'DB instance already exists', $metadata }));
+  it('resumes its own restore, found before restoring, without asking RDS to restore again', async () => {
     rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'phoenix-rooivalk-dr' }).resolves({
       DBInstances: [
-        {
-          DBInstanceIdentifier: 'phoenix-rooivalk-dr',
-          DBInstanceStatus: 'available',
+        instance({
           Endpoint: { Address: 'phoenix-rooivalk-dr.c1.us-gov-east-1.rds.amazonaws.com', Port: 5432 },
-          TagList: ourTags,
-        },
+        }),
       ],
     });
 
@@ -296,7 +415,10 @@ describe('startRestore of a DB instance', () => {
       available: true,
       failed: false,
       endpoint: 'phoenix-rooivalk-dr.c1.us-gov-east-1.rds.amazonaws.com',
+      runTag: RUN,
+      deletionProtection: false,
     });
+    expect(rds).not.toHaveReceivedCommand(RestoreDBInstanceFromDBSnapshotCommand);
   });
 
   it.each([
@@ -307,21 +429,39 @@ describe('startRestore of a DB instance', () => {
     },
     {
       owner: 'another run',
-      TagList: [{ Key: RUN_TAG, Value: 'dr-20261001-0003' }],
-      message: /dr-20261001-0003/,
+      TagList: [{ Key: RUN_TAG, Value: 'DR-20261001T000000Z-000003' }],
+      message: /DR-20261001T000000Z-000003/,
     },
-  ])('refuses an existing instance created by $owner', async ({ TagList, message }) => {
+    {
+      owner: 'a run that promoted it',
+      TagList: [{ Key: PROMOTED_TAG, Value: 'DR-20261001T000000Z-000003' }],
+      message: /recovery run DR-20261001T000000Z-000003 made it the site's database/,
+    },
+  ])(
+    'refuses an existing instance made by $owner before anything is created',
+    async ({ TagList, message }) => {
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance({ TagList })] });
+
+      const failure = await recovery.startRestore(instanceRequest()).catch((error: unknown) => error);
+
+      expect(failure).toBeInstanceOf(RestoreTargetConflictError);
+      expect(failure).toMatchObject({ name: 'RestoreTargetConflictError', message });
+      expect(rds).not.toHaveReceivedCommand(RestoreDBInstanceFromDBSnapshotCommand);
+    },
+  );
+
+  it('refuses an instance another run created between its check and its restore', async () => {
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejectsOnce(notFound)
+      .resolves({ DBInstances: [instance({ TagList: [{ Key: RUN_TAG, Value: 'DR-other' }] })] });
     rds
       .on(RestoreDBInstanceFromDBSnapshotCommand)
       .rejects(new DBInstanceAlreadyExistsFault({ message: 'DB instance already exists', $metadata }));
-    rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [{ DBInstanceIdentifier: 'phoenix-rooivalk-dr', DBInstanceStatus: 'available', TagList }],
-    });
 
-    const failure = await recovery.startRestore(instanceRequest()).catch((error: unknown) => error);
-
-    expect(failure).toBeInstanceOf(RestoreTargetConflictError);
-    expect(failure).toMatchObject({ name: 'RestoreTargetConflictError', message });
+    await expect(recovery.startRestore(instanceRequest())).rejects.toThrow(
+      /created by recovery run DR-other/,
+    );
   });
 
   it('refuses a request without the managed tag, which compensation would need to delete the copy', async () => {
@@ -348,6 +488,7 @@ describe('startRestore of a DB instance', () => {
     },
     { error: Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }), expected: RdsThrottledError },
   ])('maps $error.name to $expected.name', async ({ error, expected }) => {
+    rds.on(DescribeDBInstancesCommand).rejects(notFound);
     rds.on(RestoreDBInstanceFromDBSnapshotCommand).rejects(error);
 
     const failure = await recovery.startRestore(instanceRequest()).catch((thrown: unknown) => thrown);
@@ -375,6 +516,7 @@ describe('startRestore of an Aurora cluster', () => {
   });
 
   it('restores the cluster with the snapshot engine and version, then creates its writer', async () => {
+    rds.on(DescribeDBClustersCommand).rejects(new DBClusterNotFoundFault({ message: 'none', $metadata }));
     rds.on(RestoreDBClusterFromSnapshotCommand).resolves({
       DBCluster: { DBClusterIdentifier: 'phoenix-ledger-dr', Status: 'creating' },
     });
@@ -409,13 +551,18 @@ describe('startRestore of an Aurora cluster', () => {
     });
   });
 
-  it('after a lost response, resumes its own cluster and creates the writer that is still missing', async () => {
-    rds
-      .on(RestoreDBClusterFromSnapshotCommand)
-      .rejects(new DBClusterAlreadyExistsFault({ message: 'exists', $metadata }));
+  it('resumes its own cluster, found before restoring, and creates the writer that is still missing', async () => {
     rds.on(DescribeDBClustersCommand).resolves({
-      DBClusters: [{ DBClusterIdentifier: 'phoenix-ledger-dr', Status: 'available', TagList: ourTags }],
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'phoenix-ledger-dr',
+          Status: 'available',
+          Engine: 'aurora-postgresql',
+          TagList: ourTags,
+        },
+      ],
     });
+    rds.on(DescribeDBInstancesCommand).rejects(notFound);
     rds.on(CreateDBInstanceCommand).resolves({
       DBInstance: { DBInstanceIdentifier: 'phoenix-ledger-dr-writer', DBInstanceStatus: 'creating' },
     });
@@ -423,10 +570,9 @@ describe('startRestore of an Aurora cluster', () => {
     const status = await recovery.startRestore(clusterRequest);
 
     expect(status).toMatchObject({ status: 'creating', available: false, failed: false });
-    expect(rds).toHaveReceivedCommandWith(DescribeDBClustersCommand, {
-      DBClusterIdentifier: 'phoenix-ledger-dr',
-    });
+    expect(rds).not.toHaveReceivedCommand(RestoreDBClusterFromSnapshotCommand);
     expect(rds).toHaveReceivedCommandTimes(CreateDBInstanceCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(CreateDBInstanceCommand, { Engine: 'aurora-postgresql' });
   });
 
   it('resumes both when the cluster and its writer already exist with the run tag', async () => {
@@ -458,18 +604,18 @@ describe('startRestore of an Aurora cluster', () => {
       available: true,
       failed: false,
       endpoint: 'phoenix-ledger-dr.cluster-c1.us-gov-east-1.rds.amazonaws.com',
+      runTag: RUN,
+      deletionProtection: false,
     });
   });
 
   it('refuses an existing cluster without the run tag and creates no instance in it', async () => {
-    rds
-      .on(RestoreDBClusterFromSnapshotCommand)
-      .rejects(new DBClusterAlreadyExistsFault({ message: 'exists', $metadata }));
     rds.on(DescribeDBClustersCommand).resolves({
       DBClusters: [{ DBClusterIdentifier: 'phoenix-ledger-dr', Status: 'available', TagList: [] }],
     });
 
     await expect(recovery.startRestore(clusterRequest)).rejects.toThrow(RestoreTargetConflictError);
+    expect(rds).not.toHaveReceivedCommand(RestoreDBClusterFromSnapshotCommand);
     expect(rds).not.toHaveReceivedCommand(CreateDBInstanceCommand);
   });
 
@@ -478,6 +624,15 @@ describe('startRestore of an Aurora cluster', () => {
 
     await expect(recovery.startRestore(clusterRequest)).rejects.toThrow(SnapshotNotFoundError);
     expect(rds).not.toHaveReceivedCommand(RestoreDBClusterFromSnapshotCommand);
+  });
+
+  it('reports the cluster vanishing before its writer is created as DatabaseNotFoundError', async () => {
+    rds.on(RestoreDBClusterFromSnapshotCommand).resolves({ DBCluster: { Status: 'creating' } });
+    rds
+      .on(CreateDBInstanceCommand)
+      .rejects(new DBClusterNotFoundFault({ message: 'cluster gone', $metadata }));
+
+    await expect(recovery.startRestore(clusterRequest)).rejects.toThrow(DatabaseNotFoundError);
   });
 });
 
@@ -502,14 +657,13 @@ describe('restoreStatus', () => {
         DBInstances: [{ DBInstanceIdentifier: 'phoenix-rooivalk-dr', DBInstanceStatus: status }],
       });
 
-      await expect(
-        recovery.restoreStatus({ kind: 'instance', identifier: 'phoenix-rooivalk-dr' }),
-      ).resolves.toEqual({
+      await expect(recovery.restoreStatus(DR)).resolves.toEqual({
         identifier: 'phoenix-rooivalk-dr',
         status,
         available,
         failed,
         endpoint: undefined,
+        deletionProtection: false,
       });
       expect(rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, {
         DBInstanceIdentifier: 'phoenix-rooivalk-dr',
@@ -517,20 +671,32 @@ describe('restoreStatus', () => {
     },
   );
 
+  it('reports the run that made it, the run that promoted it, its replication source and its protection', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        standby({
+          DBInstanceStatus: 'modifying',
+          TagList: [{ Key: PROMOTED_TAG, Value: RUN }],
+        }),
+      ],
+    });
+
+    await expect(recovery.restoreStatus(STANDBY)).resolves.toMatchObject({
+      status: 'modifying',
+      promotedBy: RUN,
+      replicaOf: PRODUCTION_ARN,
+      deletionProtection: true,
+    });
+  });
+
   it('is undefined for a database that does not exist', async () => {
-    rds
-      .on(DescribeDBInstancesCommand)
-      .rejects(new DBInstanceNotFoundFault({ message: 'not found', $metadata }));
+    rds.on(DescribeDBInstancesCommand).rejects(notFound);
     rds
       .on(DescribeDBClustersCommand)
       .rejects(new DBClusterNotFoundFault({ message: 'not found', $metadata }));
 
-    await expect(
-      recovery.restoreStatus({ kind: 'instance', identifier: 'phoenix-rooivalk-dr' }),
-    ).resolves.toBeUndefined();
-    await expect(
-      recovery.restoreStatus({ kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr' }),
-    ).resolves.toBeUndefined();
+    await expect(recovery.restoreStatus(DR)).resolves.toBeUndefined();
+    await expect(recovery.restoreStatus(LEDGER_DR)).resolves.toBeUndefined();
   });
 
   it.each([
@@ -566,16 +732,13 @@ describe('restoreStatus', () => {
           DBInstances: [{ DBInstanceIdentifier: 'phoenix-ledger-dr-writer', DBInstanceStatus: writer }],
         });
       } else {
-        rds
-          .on(DescribeDBInstancesCommand)
-          .rejects(new DBInstanceNotFoundFault({ message: 'not found', $metadata }));
+        rds.on(DescribeDBInstancesCommand).rejects(notFound);
       }
 
-      await expect(
-        recovery.restoreStatus({ kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr' }),
-      ).resolves.toEqual({
+      await expect(recovery.restoreStatus(LEDGER_DR)).resolves.toEqual({
         identifier: 'phoenix-ledger-dr',
         endpoint: 'writer.example',
+        deletionProtection: false,
         ...expected,
       });
       expect(rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, {
@@ -585,119 +748,475 @@ describe('restoreStatus', () => {
   );
 });
 
-describe('deleteRestored of a DB instance', () => {
-  it('deletes a tagged instance without a final snapshot and with its automated backups', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [
-        { DBInstanceIdentifier: 'phoenix-rooivalk-dr', DBInstanceStatus: 'available', TagList: ourTags },
-      ],
-    });
-    rds.on(DeleteDBInstanceCommand).resolves({});
+describe('replicaStatus', () => {
+  it('reads the newest real ReplicaLag of the last hour, and the recovery point it implies', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [standby()] });
+    cloudWatch.on(GetMetricDataCommand).resolves(
+      lagSeries([
+        ['2026-11-05T13:56:00Z', 2],
+        ['2026-11-05T13:57:00Z', 3.5],
+        ['2026-11-05T13:58:00Z', 2.5],
+      ]),
+    );
 
-    await expect(
-      recovery.deleteRestored({ kind: 'instance', identifier: 'phoenix-rooivalk-dr' }),
-    ).resolves.toEqual({
-      deleted: true,
+    const status = await recovery.replicaStatus(STANDBY);
+
+    expect(status).toMatchObject({
+      identifier: STANDBY.identifier,
+      status: 'available',
+      replicaOf: PRODUCTION_ARN,
+      replication: 'replicating',
+      lagSeconds: 2.5,
+      // The 13:58 minute ends at 13:59:00; 2.5 s before that is the newest data it surely holds.
+      recoveryPoint: '2026-11-05T13:58:57.500Z',
     });
-    expect(rds.commandCalls(DeleteDBInstanceCommand).map((call) => call.args[0].input)).toEqual([
-      { DBInstanceIdentifier: 'phoenix-rooivalk-dr', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
-    ]);
+    const query = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
+    expect(query?.MetricDataQueries?.[0]?.MetricStat).toEqual({
+      Metric: {
+        Namespace: 'AWS/RDS',
+        MetricName: 'ReplicaLag',
+        Dimensions: [{ Name: 'DBInstanceIdentifier', Value: STANDBY.identifier }],
+      },
+      Period: 60,
+      Stat: 'Maximum',
+    });
+    expect(query?.StartTime).toEqual(new Date('2026-11-05T13:00:00Z'));
+    expect(query?.EndTime).toEqual(NOW);
   });
 
-  it('refuses to delete an instance without the managed tag key', async () => {
+  it('skips the -1 a replica reports while its replication is not running, to the last real reading', async () => {
     rds.on(DescribeDBInstancesCommand).resolves({
       DBInstances: [
+        standby({ StatusInfos: [{ StatusType: 'read replication', Normal: false, Status: 'error' }] }),
+      ],
+    });
+    cloudWatch.on(GetMetricDataCommand).resolves(
+      lagSeries([
+        ['2026-11-05T13:40:00Z', 1],
+        ['2026-11-05T13:41:00Z', -1],
+        ['2026-11-05T13:42:00Z', -1],
+      ]),
+    );
+
+    await expect(recovery.replicaStatus(STANDBY)).resolves.toMatchObject({
+      replication: 'error',
+      lagSeconds: 1,
+      recoveryPoint: '2026-11-05T13:40:59.000Z',
+    });
+  });
+
+  it('has no lag to report without readings, and asks none of a database that is not a replica', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [standby()] });
+    cloudWatch.on(GetMetricDataCommand).resolves(lagSeries([['2026-11-05T13:42:00Z', -1]]));
+    await expect(recovery.replicaStatus(STANDBY)).resolves.toMatchObject({
+      lagSeconds: null,
+      recoveryPoint: null,
+    });
+
+    cloudWatch.reset();
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance()] });
+    await expect(recovery.replicaStatus(DR)).resolves.toMatchObject({
+      lagSeconds: null,
+      recoveryPoint: null,
+    });
+    expect(cloudWatch).not.toHaveReceivedCommand(GetMetricDataCommand);
+    rds.on(DescribeDBInstancesCommand).rejects(notFound);
+    await expect(recovery.replicaStatus(STANDBY)).resolves.toBeUndefined();
+  });
+});
+
+describe('promoteReplica', () => {
+  beforeEach(() => {
+    cloudWatch.on(GetMetricDataCommand).resolves(lagSeries([['2026-11-05T13:58:00Z', 3]]));
+  });
+
+  it('reads the lag, marks the replica promoted by the run, then promotes it keeping its backup retention', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [standby()] });
+    rds.on(PromoteReadReplicaCommand).resolves({
+      DBInstance: { DBInstanceIdentifier: STANDBY.identifier, DBInstanceStatus: 'modifying' },
+    });
+
+    const promotion = await recovery.promoteReplica(STANDBY, RUN);
+
+    expect(promotion).toEqual({
+      identifier: STANDBY.identifier,
+      status: 'modifying',
+      promotedBy: RUN,
+      lagSeconds: 3,
+      recoveryPoint: '2026-11-05T13:58:57.000Z',
+    });
+    const sent = rds.calls().map((call) => call.args[0].constructor.name);
+    expect(sent).toEqual([
+      'DescribeDBInstancesCommand',
+      'AddTagsToResourceCommand',
+      'PromoteReadReplicaCommand',
+    ]);
+    expect(rds.commandCalls(AddTagsToResourceCommand)[0]?.args[0].input).toEqual({
+      ResourceName: rdsArn(`db:${STANDBY.identifier}`),
+      Tags: [
+        { Key: PROMOTED_TAG, Value: RUN },
+        { Key: POINT_TAG, Value: '2026-11-05T13:58:57.000Z' },
+      ],
+    });
+    expect(rds.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({
+      DBInstanceIdentifier: STANDBY.identifier,
+      BackupRetentionPeriod: 14,
+    });
+  });
+
+  it('keeps backups a week when the replica kept none (RDS would keep one day)', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [standby({ BackupRetentionPeriod: 0 })] });
+    rds.on(PromoteReadReplicaCommand).resolves({});
+
+    await recovery.promoteReplica(STANDBY, RUN);
+
+    expect(rds).toHaveReceivedCommandWith(PromoteReadReplicaCommand, { BackupRetentionPeriod: 7 });
+  });
+
+  it.each([
+    { state: 'still promoting', fields: { DBInstanceStatus: 'rebooting' } },
+    {
+      state: 'promoted',
+      fields: { DBInstanceStatus: 'backing-up', ReadReplicaSourceDBInstanceIdentifier: undefined },
+    },
+  ])('reports its own promotion again when a retry finds it $state, sending nothing', async ({ fields }) => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        standby({
+          ...fields,
+          TagList: [
+            { Key: PROMOTED_TAG, Value: RUN },
+            { Key: POINT_TAG, Value: '2026-11-05T13:50:01.000Z' },
+          ],
+        }),
+      ],
+    });
+
+    await expect(recovery.promoteReplica(STANDBY, RUN)).resolves.toEqual({
+      identifier: STANDBY.identifier,
+      status: fields.DBInstanceStatus,
+      promotedBy: RUN,
+      lagSeconds: null,
+      recoveryPoint: '2026-11-05T13:50:01.000Z',
+    });
+    expect(rds).not.toHaveReceivedCommand(AddTagsToResourceCommand);
+    expect(rds).not.toHaveReceivedCommand(PromoteReadReplicaCommand);
+    expect(cloudWatch).not.toHaveReceivedCommand(GetMetricDataCommand);
+  });
+
+  it('promotes again a replica its run marked but RDS refused to promote (it was backing up)', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        standby({ DBInstanceStatus: 'backing-up', TagList: [{ Key: PROMOTED_TAG, Value: RUN }] }),
+      ],
+    });
+    rds.on(PromoteReadReplicaCommand).resolves({});
+
+    await recovery.promoteReplica(STANDBY, RUN);
+
+    expect(rds).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+  });
+
+  it.each([
+    { by: 'nobody', TagList: [], message: /is not a read replica: there is nothing to promote/ },
+    {
+      by: 'another run',
+      TagList: [{ Key: PROMOTED_TAG, Value: 'DR-earlier' }],
+      message: /no longer a read replica: recovery run DR-earlier promoted it/,
+    },
+  ])('refuses a standalone database promoted by $by', async ({ TagList, message }) => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [standby({ ReadReplicaSourceDBInstanceIdentifier: undefined, TagList })],
+    });
+
+    const failure = await recovery.promoteReplica(STANDBY, RUN).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(StandbyNotPromotableError);
+    expect(failure).toMatchObject({ name: 'StandbyNotPromotableError', message });
+    expect(rds).not.toHaveReceivedCommand(AddTagsToResourceCommand);
+    expect(rds).not.toHaveReceivedCommand(PromoteReadReplicaCommand);
+  });
+
+  it('maps RDS refusing the promotion in the replica’s state to the retryable DatabaseStateConflictError', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [standby()] });
+    rds
+      .on(PromoteReadReplicaCommand)
+      .rejects(new InvalidDBInstanceStateFault({ message: 'backing-up', $metadata }));
+
+    await expect(recovery.promoteReplica(STANDBY, RUN)).rejects.toThrow(DatabaseStateConflictError);
+    rds.on(DescribeDBInstancesCommand).rejects(notFound);
+    await expect(recovery.promoteReplica(STANDBY, RUN)).rejects.toThrow(DatabaseNotFoundError);
+  });
+
+  it('promotes an Aurora replica cluster, its lag read from AuroraBinlogReplicaLag', async () => {
+    const cluster = { kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr-replica' } as const;
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
         {
-          DBInstanceIdentifier: 'phoenix-rooivalk-dr',
-          DBInstanceStatus: 'available',
-          TagList: [{ Key: 'aor:recovery', Value: RUN }],
+          DBClusterIdentifier: cluster.identifier,
+          DBClusterArn: rdsArn(`cluster:${cluster.identifier}`),
+          Status: 'available',
+          ReplicationSourceIdentifier: 'arn:aws-us-gov:rds:us-gov-west-1:123456789012:cluster:phoenix-ledger',
+          DBClusterMembers: [{ DBInstanceIdentifier: 'ledger-replica-1', IsClusterWriter: true }],
         },
       ],
     });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'ledger-replica-1', DBInstanceStatus: 'available' }],
+    });
+    rds.on(PromoteReadReplicaDBClusterCommand).resolves({ DBCluster: { Status: 'promoting' } });
 
+    await expect(recovery.promoteReplica(cluster, RUN)).resolves.toMatchObject({ status: 'promoting' });
+    expect(rds).toHaveReceivedCommandWith(PromoteReadReplicaDBClusterCommand, {
+      DBClusterIdentifier: cluster.identifier,
+    });
+    expect(rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, {
+      DBInstanceIdentifier: 'ledger-replica-1',
+    });
+    expect(
+      cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries?.[0]?.MetricStat
+        ?.Metric,
+    ).toEqual({
+      Namespace: 'AWS/RDS',
+      MetricName: 'AuroraBinlogReplicaLag',
+      Dimensions: [{ Name: 'DBClusterIdentifier', Value: cluster.identifier }],
+    });
+  });
+});
+
+describe('startRehearsal', () => {
+  const rehearsal: RehearsalRequest = {
+    standby: STANDBY,
+    target: TWIN,
+    instanceClass: 'db.r5.xlarge',
+    securityGroupIds: ['sg-0dr0database0001'],
+    tags: { [RUN_TAG]: RUN, 'aor:dry-run': 'true' },
+  };
+
+  it('creates the twin as a read replica of the standby, tagged with the run, touching the standby no further', async () => {
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: TWIN.identifier }).rejects(notFound);
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: STANDBY.identifier }).resolves({
+      DBInstances: [standby()],
+    });
+    rds.on(CreateDBInstanceReadReplicaCommand).resolves({
+      DBInstance: {
+        DBInstanceIdentifier: TWIN.identifier,
+        DBInstanceStatus: 'creating',
+        ReadReplicaSourceDBInstanceIdentifier: STANDBY.identifier,
+        TagList: [{ Key: RUN_TAG, Value: RUN }],
+      },
+    });
+
+    await expect(recovery.startRehearsal(rehearsal)).resolves.toEqual({
+      identifier: TWIN.identifier,
+      status: 'creating',
+      available: false,
+      failed: false,
+      endpoint: undefined,
+      runTag: RUN,
+      replicaOf: STANDBY.identifier,
+      deletionProtection: false,
+    });
+    expect(rds.commandCalls(CreateDBInstanceReadReplicaCommand)[0]?.args[0].input).toEqual({
+      DBInstanceIdentifier: TWIN.identifier,
+      SourceDBInstanceIdentifier: STANDBY.identifier,
+      DBInstanceClass: 'db.r5.xlarge',
+      VpcSecurityGroupIds: ['sg-0dr0database0001'],
+      PubliclyAccessible: false,
+      CopyTagsToSnapshot: true,
+      DeletionProtection: false,
+      Tags: [
+        { Key: RUN_TAG, Value: RUN },
+        { Key: 'aor:dry-run', Value: 'true' },
+      ],
+    });
+    expect(rds).not.toHaveReceivedCommand(PromoteReadReplicaCommand);
+    expect(rds).not.toHaveReceivedCommand(AddTagsToResourceCommand);
+  });
+
+  it('refuses a twin that exists without the run tag, and a standby that is no replica, creating nothing', async () => {
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: TWIN.identifier }).resolves({
+      DBInstances: [{ DBInstanceIdentifier: TWIN.identifier, DBInstanceStatus: 'available', TagList: [] }],
+    });
+    await expect(recovery.startRehearsal(rehearsal)).rejects.toThrow(RestoreTargetConflictError);
+
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: TWIN.identifier }).rejects(notFound);
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: STANDBY.identifier }).resolves({
+      DBInstances: [standby({ ReadReplicaSourceDBInstanceIdentifier: undefined })],
+    });
+    await expect(recovery.startRehearsal(rehearsal)).rejects.toThrow(StandbyNotPromotableError);
+    await expect(recovery.startRehearsal({ ...rehearsal, tags: {} })).rejects.toThrow(
+      InvalidRestoreRequestError,
+    );
+    expect(rds).not.toHaveReceivedCommand(CreateDBInstanceReadReplicaCommand);
+  });
+
+  it('cannot rehearse an Aurora replica cluster’s promotion without promoting it', async () => {
+    const cluster = { kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr-replica' } as const;
     await expect(
-      recovery.deleteRestored({ kind: 'instance', identifier: 'phoenix-rooivalk-dr' }),
-    ).rejects.toThrow(RestoreTargetConflictError);
+      recovery.startRehearsal({
+        ...rehearsal,
+        standby: cluster,
+        target: { ...cluster, identifier: `${cluster.identifier}-drill` },
+      }),
+    ).rejects.toThrow(RehearsalNotSupportedError);
+    expect(rds.calls()).toHaveLength(0);
+  });
+});
+
+describe('deleteRestored', () => {
+  it('deletes its own instance after a final snapshot named after the run, keeping its automated backups', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance()] });
+    rds.on(DeleteDBInstanceCommand).resolves({});
+
+    await expect(recovery.deleteRestored(DR, RUN)).resolves.toEqual({ deleted: true, finalSnapshot: FINAL });
+    expect(rds.commandCalls(DeleteDBInstanceCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        DBInstanceIdentifier: 'phoenix-rooivalk-dr',
+        SkipFinalSnapshot: false,
+        FinalDBSnapshotIdentifier: FINAL,
+        DeleteAutomatedBackups: false,
+      },
+    ]);
+  });
+
+  it.each([
+    {
+      what: 'another run’s instance (a second run colliding with the first)',
+      fields: { TagList: [{ Key: RUN_TAG, Value: 'DR-20261104T000000Z-first1' }] },
+      kept: `recovery run DR-20261104T000000Z-first1 created it, not ${RUN}`,
+    },
+    {
+      what: 'an instance no run created',
+      fields: { TagList: [{ Key: 'aor:recovery', Value: RUN }] },
+      kept: 'it has no aor:recovery-run tag: no recovery run created it',
+    },
+    {
+      what: 'the database a run recovered',
+      fields: {
+        TagList: [{ Key: PROMOTED_TAG, Value: 'DR-20261104T000000Z-first1' }],
+        DeletionProtection: true,
+      },
+      kept: "recovery run DR-20261104T000000Z-first1 made it the site's database (aor:recovery-promoted)",
+    },
+    {
+      what: 'its own instance with deletion protection on',
+      fields: { DeletionProtection: true },
+      kept: 'its deletion protection is on',
+    },
+  ])('keeps $what, and says why', async ({ fields, kept }) => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance(fields)] });
+
+    await expect(recovery.deleteRestored(DR, RUN)).resolves.toEqual({ deleted: false, kept });
+    expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
+  });
+
+  it.each([
+    {
+      what: 'a twin still replicating',
+      fields: { ReadReplicaSourceDBInstanceIdentifier: STANDBY.identifier },
+    },
+    { what: 'a restore that failed', fields: { DBInstanceStatus: 'incompatible-restore' } },
+  ])('deletes $what without a final snapshot, which RDS takes of neither', async ({ fields }) => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance(fields)] });
+    rds.on(DeleteDBInstanceCommand).resolves({});
+
+    await expect(recovery.deleteRestored(DR, RUN)).resolves.toEqual({ deleted: true });
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      SkipFinalSnapshot: true,
+      FinalDBSnapshotIdentifier: undefined,
+      DeleteAutomatedBackups: false,
+    });
+  });
+
+  it('does not delete again an instance already being deleted, and reports the final snapshot it took', async () => {
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [instance({ DBInstanceStatus: 'deleting' })] });
+    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: FINAL }).resolves({
+      DBSnapshots: [instanceSnapshot(FINAL, '2026-11-05T14:00:00Z', 'creating')],
+    });
+
+    await expect(recovery.deleteRestored(DR, RUN)).resolves.toEqual({ deleted: true, finalSnapshot: FINAL });
+    rds.on(DescribeDBSnapshotsCommand).rejects(new DBSnapshotNotFoundFault({ message: 'none', $metadata }));
+    await expect(recovery.deleteRestored(DR, RUN)).resolves.toEqual({ deleted: true });
     expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
   });
 
   it('reports an absent instance as not deleted, whether absent before or during the delete', async () => {
-    const notFound = new DBInstanceNotFoundFault({ message: 'not found', $metadata });
     rds.on(DescribeDBInstancesCommand).rejectsOnce(notFound);
 
-    await expect(
-      recovery.deleteRestored({ kind: 'instance', identifier: 'phoenix-rooivalk-dr' }),
-    ).resolves.toEqual({
-      deleted: false,
-    });
+    await expect(recovery.deleteRestored(DR, RUN)).resolves.toEqual({ deleted: false });
     expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
 
-    rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [
-        { DBInstanceIdentifier: 'phoenix-rooivalk-dr', DBInstanceStatus: 'available', TagList: ourTags },
-      ],
-    });
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance()] });
     rds.on(DeleteDBInstanceCommand).rejects(notFound);
-    await expect(
-      recovery.deleteRestored({ kind: 'instance', identifier: 'phoenix-rooivalk-dr' }),
-    ).resolves.toEqual({
-      deleted: false,
-    });
+    await expect(recovery.deleteRestored(DR, RUN)).resolves.toEqual({ deleted: false });
   });
 
-  it('does not delete again an instance already being deleted', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [
-        { DBInstanceIdentifier: 'phoenix-rooivalk-dr', DBInstanceStatus: 'deleting', TagList: ourTags },
+  it('deletes its own cluster’s instances, then the cluster after a final snapshot', async () => {
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'phoenix-ledger-dr',
+          Status: 'available',
+          TagList: ourTags,
+          DBClusterMembers: [
+            { DBInstanceIdentifier: 'phoenix-ledger-dr-reader', IsClusterWriter: false },
+            { DBInstanceIdentifier: 'phoenix-ledger-dr-writer', IsClusterWriter: true },
+          ],
+        },
       ],
     });
-
-    await expect(
-      recovery.deleteRestored({ kind: 'instance', identifier: 'phoenix-rooivalk-dr' }),
-    ).resolves.toEqual({
-      deleted: true,
-    });
-    expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
-  });
-});
-
-describe('deleteRestored of an Aurora cluster', () => {
-  it('deletes its instances not yet deleting, then the cluster without a final snapshot', async () => {
-    rds.on(DescribeDBClustersCommand).resolves({
-      DBClusters: [{ DBClusterIdentifier: 'phoenix-ledger-dr', Status: 'available', TagList: ourTags }],
-    });
-    rds.on(DescribeDBInstancesCommand).resolves({
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'phoenix-ledger-dr-writer' }).resolves({
       DBInstances: [
-        { DBInstanceIdentifier: 'phoenix-ledger-dr-writer', DBInstanceStatus: 'available' },
-        { DBInstanceIdentifier: 'phoenix-ledger-dr-reader', DBInstanceStatus: 'deleting' },
+        { DBInstanceIdentifier: 'phoenix-ledger-dr-writer', DBInstanceStatus: 'available', TagList: ourTags },
+      ],
+    });
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'phoenix-ledger-dr-reader' }).resolves({
+      DBInstances: [
+        { DBInstanceIdentifier: 'phoenix-ledger-dr-reader', DBInstanceStatus: 'deleting', TagList: ourTags },
       ],
     });
     rds.on(DeleteDBInstanceCommand).resolves({});
     rds.on(DeleteDBClusterCommand).resolves({});
 
-    await expect(
-      recovery.deleteRestored({ kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr' }),
-    ).resolves.toEqual({ deleted: true });
-    expect(rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, {
-      Filters: [{ Name: 'db-cluster-id', Values: ['phoenix-ledger-dr'] }],
+    await expect(recovery.deleteRestored(LEDGER_DR, RUN)).resolves.toEqual({
+      deleted: true,
+      finalSnapshot: 'phoenix-ledger-dr-final-dr-20261105t031000z-a1b2c3',
     });
     expect(rds.commandCalls(DeleteDBInstanceCommand).map((call) => call.args[0].input)).toEqual([
       { DBInstanceIdentifier: 'phoenix-ledger-dr-writer' },
     ]);
     expect(rds.commandCalls(DeleteDBClusterCommand).map((call) => call.args[0].input)).toEqual([
-      { DBClusterIdentifier: 'phoenix-ledger-dr', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+      {
+        DBClusterIdentifier: 'phoenix-ledger-dr',
+        SkipFinalSnapshot: false,
+        FinalDBSnapshotIdentifier: 'phoenix-ledger-dr-final-dr-20261105t031000z-a1b2c3',
+        DeleteAutomatedBackups: false,
+      },
     ]);
   });
 
-  it('refuses an untagged cluster and touches none of its instances', async () => {
+  it('keeps a cluster holding an instance that is not the run’s, and deletes none of it', async () => {
     rds.on(DescribeDBClustersCommand).resolves({
-      DBClusters: [{ DBClusterIdentifier: 'phoenix-ledger-dr', Status: 'available' }],
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'phoenix-ledger-dr',
+          Status: 'available',
+          TagList: ourTags,
+          DBClusterMembers: [{ DBInstanceIdentifier: 'someones-reader' }],
+        },
+      ],
+    });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'someones-reader', DBInstanceStatus: 'available', TagList: [] }],
     });
 
-    await expect(
-      recovery.deleteRestored({ kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr' }),
-    ).rejects.toThrow(RestoreTargetConflictError);
-    expect(rds).not.toHaveReceivedCommand(DescribeDBInstancesCommand);
+    await expect(recovery.deleteRestored(LEDGER_DR, RUN)).resolves.toEqual({
+      deleted: false,
+      kept: 'its instance someones-reader is kept: it has no aor:recovery-run tag: no recovery run created it',
+    });
     expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
     expect(rds).not.toHaveReceivedCommand(DeleteDBClusterCommand);
   });
@@ -706,38 +1225,64 @@ describe('deleteRestored of an Aurora cluster', () => {
     rds.on(DescribeDBClustersCommand).resolves({
       DBClusters: [{ DBClusterIdentifier: 'phoenix-ledger-dr', Status: 'available', TagList: ourTags }],
     });
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    rds.on(DescribeDBInstancesCommand).rejects(notFound);
     rds
       .on(DeleteDBClusterCommand)
       .rejects(
         new InvalidDBClusterStateFault({ message: 'contains DB instances in non-deleting state', $metadata }),
       );
 
-    await expect(
-      recovery.deleteRestored({ kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr' }),
-    ).rejects.toThrow(DatabaseStateConflictError);
-  });
-
-  it('reports an absent cluster as not deleted', async () => {
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
-
-    await expect(
-      recovery.deleteRestored({ kind: 'aurora-cluster', identifier: 'phoenix-ledger-dr' }),
-    ).resolves.toEqual({ deleted: false });
-    expect(rds).not.toHaveReceivedCommand(DeleteDBClusterCommand);
+    await expect(recovery.deleteRestored(LEDGER_DR, RUN)).rejects.toThrow(DatabaseStateConflictError);
   });
 });
 
-describe('errors the workflow matches', () => {
-  it('reports the cluster vanishing before its writer is created as DatabaseNotFoundError', async () => {
-    rds.on(RestoreDBClusterFromSnapshotCommand).resolves({ DBCluster: { Status: 'creating' } });
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-      DBClusterSnapshots: [{ DBClusterSnapshotArn: ledgerSnapshot.arn, Engine: 'aurora-postgresql' }],
-    });
-    rds
-      .on(CreateDBInstanceCommand)
-      .rejects(new DBClusterNotFoundFault({ message: 'cluster gone', $metadata }));
+describe('protectRecovered', () => {
+  it('turns deletion protection on, marks it promoted by the run, then takes the run tag off', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance()] });
+    rds.on(ModifyDBInstanceCommand).resolves({});
+    rds.on(AddTagsToResourceCommand).resolves({});
+    rds.on(RemoveTagsFromResourceCommand).resolves({});
 
-    await expect(recovery.startRestore(clusterRequest)).rejects.toThrow(DatabaseNotFoundError);
+    await expect(recovery.protectRecovered(DR, RUN)).resolves.toEqual({
+      identifier: DR.identifier,
+      deletionProtection: true,
+      promotedBy: RUN,
+    });
+    expect(rds.calls().map((call) => [call.args[0].constructor.name, call.args[0].input])).toEqual([
+      ['DescribeDBInstancesCommand', { DBInstanceIdentifier: DR.identifier }],
+      ['ModifyDBInstanceCommand', { DBInstanceIdentifier: DR.identifier, DeletionProtection: true }],
+      [
+        'AddTagsToResourceCommand',
+        { ResourceName: rdsArn(`db:${DR.identifier}`), Tags: [{ Key: PROMOTED_TAG, Value: RUN }] },
+      ],
+      ['RemoveTagsFromResourceCommand', { ResourceName: rdsArn(`db:${DR.identifier}`), TagKeys: [RUN_TAG] }],
+    ]);
+  });
+
+  it('only finishes what a retry finds undone: a promoted standby already protected needs nothing', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        standby({
+          ReadReplicaSourceDBInstanceIdentifier: undefined,
+          TagList: [{ Key: PROMOTED_TAG, Value: RUN }],
+        }),
+      ],
+    });
+
+    await expect(recovery.protectRecovered(STANDBY, RUN)).resolves.toMatchObject({ promotedBy: RUN });
+    expect(rds.calls()).toHaveLength(1);
+  });
+
+  it('refuses a database that is not the run’s, changing nothing', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [instance({ TagList: [{ Key: RUN_TAG, Value: 'DR-other' }] })],
+    });
+
+    await expect(recovery.protectRecovered(DR, RUN)).rejects.toThrow(
+      `DB instance phoenix-rooivalk-dr is not recovery run ${RUN}'s: recovery run DR-other created it, not ${RUN}`,
+    );
+    expect(rds).not.toHaveReceivedCommand(ModifyDBInstanceCommand);
+    rds.on(DescribeDBInstancesCommand).rejects(notFound);
+    await expect(recovery.protectRecovered(DR, RUN)).rejects.toThrow(DatabaseNotFoundError);
   });
 });

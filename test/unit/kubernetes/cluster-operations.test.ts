@@ -4,11 +4,13 @@ import { QUARANTINE_LABEL } from '../../../lambdas/adapters/kubernetes/cluster-o
 import {
   JobDeadlineExceededError,
   JobFailedError,
+  KubernetesConflictError,
   KubernetesInvalidError,
   KubernetesNotFoundError,
   RolloutDeadlineExceededError,
   RolloutFailedError,
 } from '../../../lambdas/adapters/kubernetes/errors';
+import { RECOVERY_RUN_LABEL } from '../../../lambdas/core/recovery/recovery';
 import { type FakeKubernetesApi, statusReply } from '../../support/fake-kubernetes-api';
 import { type fakeTime, NAMESPACE, rolledOutDeployment, startCluster, statefulSet } from './fixtures';
 
@@ -518,7 +520,7 @@ describe('storageClassExists and clusterReachable', () => {
   });
 });
 
-describe('applyManifests and deleteObjects', () => {
+describe('applyManifests', () => {
   const manifests = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } },
     {
@@ -578,37 +580,130 @@ describe('applyManifests and deleteObjects', () => {
     expect((error as Error).message).toBe(`apply Widget ${NAMESPACE}/w: the cluster serves no Widget in v1`);
     expect(fake.requests.filter((r) => r.method === 'PATCH')).toEqual([]);
   });
+});
 
-  it('refuses to delete a namespaced object whose reference names no namespace', async () => {
+describe('deleteObjects: only what the run created, only the object read', () => {
+  const RUN = 'DR-20261105T100000Z-a1b2c3';
+  const CONFIG_MAPS = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
+  const labelled = (name: string, runLabel?: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name,
+      namespace: NAMESPACE,
+      ...(runLabel === undefined ? {} : { labels: { [RECOVERY_RUN_LABEL]: runLabel } }),
+    },
+  });
+  const ref = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: NAMESPACE });
+  const deletes = () => fake.requests.filter((r) => r.method === 'DELETE');
+
+  it('refuses a namespaced reference that names no namespace, deleting nothing', async () => {
     const error = await operations
-      .deleteObjects([{ apiVersion: 'v1', kind: 'ConfigMap', name: 'blockchain-config' }])
+      .deleteObjects([{ apiVersion: 'v1', kind: 'ConfigMap', name: 'blockchain-config' }], { runId: RUN })
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(KubernetesInvalidError);
-    expect(fake.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+    expect(deletes()).toEqual([]);
   });
 
-  it('deletes in reverse order and counts a 404 as already gone', async () => {
-    const refs = await operations.applyManifests({
-      namespace: NAMESPACE,
-      manifests: structuredClone(manifests),
-    });
-    fake.fail(
-      'DELETE',
-      `/api/v1/namespaces/${NAMESPACE}/configmaps/blockchain-config`,
-      404,
-      'configmaps "blockchain-config" not found',
+  it('deletes, in reverse order, what carries the run label, each conditional on the uid and resourceVersion read', async () => {
+    const [first, second] = fake.seed(labelled('first', RUN), labelled('second', RUN));
+    const refs = [ref('first'), ref('never-there'), ref('second')];
+
+    const result = await operations.deleteObjects(refs, { runId: RUN });
+
+    expect(result).toEqual({ deleted: [refs[2], refs[0]], alreadyGone: [refs[1]], kept: [] });
+    expect(deletes().map((r) => [r.path, r.body])).toEqual(
+      [second, first].map((object) => [
+        `${CONFIG_MAPS}/${String((object?.metadata as { name: string }).name)}`,
+        {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          propagationPolicy: 'Background',
+          preconditions: {
+            uid: (object?.metadata as { uid: string }).uid,
+            resourceVersion: (object?.metadata as { resourceVersion: string }).resourceVersion,
+          },
+        },
+      ]),
     );
+    expect(fake.object('v1', 'ConfigMap', NAMESPACE, 'first')).toBeUndefined();
+  });
 
-    const result = await operations.deleteObjects(refs);
+  it('keeps what carries no run label or another run’s, and says why', async () => {
+    fake.seed(labelled('operator-made'), labelled('older-run', 'DR-20261001T000000Z-ffffff'));
 
-    expect(result).toEqual({ deleted: [refs[2], refs[0]], alreadyGone: [refs[1]] });
-    expect(fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
-      `${DEPLOYMENTS}/blockchain-node`,
-      `/api/v1/namespaces/${NAMESPACE}/configmaps/blockchain-config`,
-      `/api/v1/namespaces/${NAMESPACE}`,
+    const result = await operations.deleteObjects([ref('operator-made'), ref('older-run')], { runId: RUN });
+
+    expect(result.deleted).toEqual([]);
+    expect(result.kept).toEqual([
+      {
+        ref: ref('older-run'),
+        reason: `its ${RECOVERY_RUN_LABEL} label names recovery run DR-20261001T000000Z-ffffff, not ${RUN}`,
+      },
+      {
+        ref: ref('operator-made'),
+        reason: `it carries no ${RECOVERY_RUN_LABEL} label: recovery run ${RUN} did not create it`,
+      },
     ]);
-    expect(fake.object('apps/v1', 'Deployment', NAMESPACE, 'blockchain-node')).toBeUndefined();
+    expect(deletes()).toEqual([]);
+    expect(fake.object('v1', 'ConfigMap', NAMESPACE, 'operator-made')).toBeDefined();
+  });
+
+  it('keeps an object replaced between its read and its delete: the uid precondition fails, the new one is read', async () => {
+    fake.seed(labelled('config', RUN));
+    // Someone deletes the run's ConfigMap and creates their own of the same name just before the delete lands.
+    fake.intercept('DELETE', `${CONFIG_MAPS}/config`, (_request, call) => {
+      if (call === 1) fake.seed(labelled('config'));
+      return undefined;
+    });
+
+    const result = await operations.deleteObjects([ref('config')], { runId: RUN });
+
+    expect(deletes().map((r) => r.path)).toEqual([`${CONFIG_MAPS}/config`]);
+    expect(result.kept.map((kept) => kept.reason)).toEqual([
+      `it carries no ${RECOVERY_RUN_LABEL} label: recovery run ${RUN} did not create it`,
+    ]);
+    expect(fake.object('v1', 'ConfigMap', NAMESPACE, 'config')).toBeDefined();
+  });
+
+  it('keeps an object relabelled between its read and its delete: the resourceVersion precondition fails', async () => {
+    const [stored] = fake.seed(labelled('config', RUN));
+    const uid = (stored?.metadata as { uid: string }).uid;
+    fake.intercept('DELETE', `${CONFIG_MAPS}/config`, (_request, call) => {
+      if (call === 1) {
+        const taken = labelled('config', 'DR-20261105T101500Z-999999');
+        fake.seed({ ...taken, metadata: { ...taken.metadata, uid } });
+      }
+      return undefined;
+    });
+
+    const result = await operations.deleteObjects([ref('config')], { runId: RUN });
+
+    expect(result.deleted).toEqual([]);
+    expect(result.kept[0]?.reason).toContain('names recovery run DR-20261105T101500Z-999999');
+  });
+
+  it('counts an object deleted by someone else in between as already gone', async () => {
+    fake.seed(labelled('config', RUN));
+    fake.fail('DELETE', `${CONFIG_MAPS}/config`, 404, 'configmaps "config" not found');
+
+    expect(await operations.deleteObjects([ref('config')], { runId: RUN })).toEqual({
+      deleted: [],
+      alreadyGone: [ref('config')],
+      kept: [],
+    });
+  });
+
+  it('gives up with KubernetesConflictError when the object keeps changing under it', async () => {
+    fake.seed(labelled('config', RUN));
+    fake.fail('DELETE', `${CONFIG_MAPS}/config`, 409, 'Operation cannot be fulfilled', 'Conflict');
+
+    const error = await operations.deleteObjects([ref('config')], { runId: RUN }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(KubernetesConflictError);
+    expect(deletes()).toHaveLength(3);
+    expect(fake.requestsFor('GET', `${CONFIG_MAPS}/config`)).toHaveLength(3);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   deploymentRolloutVerdict,
   statefulSetRolloutVerdict,
-} from '../../../lambdas/adapters/kubernetes/cluster-operations';
+} from '../../../lambdas/adapters/kubernetes/rollout-status';
 
 /** Each branch of kubectl's DeploymentStatusViewer.Status, in its order. */
 describe('deploymentRolloutVerdict', () => {

@@ -9,6 +9,7 @@ import type {
   TrafficRouting,
 } from '../../../lambdas/core/recovery/ports';
 import { RecoveryAlreadyRunningError } from '../../../lambdas/core/recovery/recovery';
+import { RUNS_SUBJECT_INDEX } from '../../../lambdas/core/recovery/recovery-contract';
 import { RecoveryService } from '../../../lambdas/core/recovery/recovery-service';
 import { recoverySettings } from '../../../lib/constructs/disaster-recovery-workflow';
 import { exampleConfig } from '../../support/app';
@@ -17,7 +18,13 @@ import { namedError, RecordingTrail } from '../../support/recording-trail';
 
 const dynamo = useEmbeddedDynamoDb();
 const settings = recoverySettings(exampleConfig());
-const request = { drSite: 'us-gov-east-1', recoveryType: 'full', backupDate: 'latest', dryRun: true };
+const request = {
+  drSite: 'us-gov-east-1',
+  recoveryType: 'full',
+  backupDate: 'latest',
+  dryRun: true,
+  mode: 'snapshot',
+};
 const execution =
   'arn:aws-us-gov:states:us-gov-east-1:111122223333:execution:aor-disaster-recovery:drill-7f3a2c';
 // A retry comes seconds after the failed attempt: whatever the clock stamps differs between them.
@@ -52,9 +59,16 @@ function notUsed<T>(port: string): T {
 
 async function setUp(wrap: (runs: DynamoDbRecoveryRunStore) => DynamoDbRecoveryRunStore = (runs) => runs) {
   const runs = wrap(
-    new DynamoDbRecoveryRunStore(dynamo.client().documentClient, await dynamo.freshTable('runs')),
+    new DynamoDbRecoveryRunStore(
+      dynamo.client().documentClient,
+      await dynamo.freshTable('runs', [RUNS_SUBJECT_INDEX]),
+    ),
   );
   const trail = new RecordingTrail();
+  const notices: string[] = [];
+  const notifier: Notifier = {
+    publish: async (_channel, notice) => `message-${notices.push(notice.subject)}`,
+  };
   let now = Date.parse('2026-11-23T04:00:00.000Z');
   const clock = {
     now: () => new Date(now),
@@ -76,6 +90,7 @@ async function setUp(wrap: (runs: DynamoDbRecoveryRunStore) => DynamoDbRecoveryR
           available: true,
           failed: false,
           endpoint: `${target.identifier}.example.internal`,
+          deletionProtection: false,
         }),
       } as Partial<DatabaseRecovery> as DatabaseRecovery,
       backups: { findBlockchainBackup: async () => backup } as Partial<BackupCatalog> as BackupCatalog,
@@ -88,12 +103,12 @@ async function setUp(wrap: (runs: DynamoDbRecoveryRunStore) => DynamoDbRecoveryR
       } satisfies SiteIdentity,
       runs,
       trail,
-      notifier: notUsed<Notifier>('notifier'),
+      notifier,
       clock: clock.now,
     },
     settings,
   );
-  return { service, runs, trail, clock };
+  return { service, runs, trail, clock, notices };
 }
 
 async function failure(attempt: Promise<unknown>): Promise<Error> {
@@ -105,9 +120,10 @@ async function failure(attempt: Promise<unknown>): Promise<Error> {
 
 describe('a retried recovery step records each action exactly once', () => {
   it('begin: the retry of a start whose record failed carries on with the run it started, recorded once', async () => {
-    const { service, runs, trail, clock } = await setUp();
+    const { service, runs, trail, clock, notices } = await setUp();
     trail.failNext('ThrottlingException');
     expect((await failure(service.begin(request, execution))).name).toBe('ThrottlingException');
+    expect(notices).toHaveLength(1);
     clock.advance(RETRY_DELAY_MS);
 
     const run = await service.begin(request, execution);
@@ -117,6 +133,9 @@ describe('a retried recovery step records each action exactly once', () => {
     expect(started).toHaveLength(1);
     expect(started[0]?.entry).toBe(trail.attemptsOf('recovery.started')[0]);
     expect(await runs.getRun(run.runId)).toMatchObject({ status: 'running', execution });
+    // The people were told once: the retry found the start recorded and sent nothing again.
+    expect(notices).toEqual([expect.stringContaining('started')]);
+    expect(started[0]?.record.outputs).toMatchObject({ messageId: 'message-1' });
   });
 
   it('begin: another execution is still refused while the run holds the lock', async () => {
@@ -128,11 +147,20 @@ describe('a retried recovery step records each action exactly once', () => {
   it('a step whose record landed but whose answer was lost is not recorded again by the retry', async () => {
     const { service, runs, trail, clock } = await setUp();
     const run = await service.begin(request, execution);
+    const restoring = {
+      phase: 'restore',
+      startedAt: run.startedAt,
+      recoveryPoint: snapshot.createdAt,
+      preparationSeconds: 0,
+      status: 'creating',
+      available: false,
+      nextPollSeconds: 30,
+    } as const;
     trail.failNext('ThrottlingException', { landed: true });
-    await failure(service.checkDatabaseRestore(run, run.startedAt, 30));
+    await failure(service.checkDatabase(run, restoring));
     clock.advance(RETRY_DELAY_MS);
 
-    await service.checkDatabaseRestore(run, run.startedAt, 30);
+    expect(await service.checkDatabase(run, restoring)).toMatchObject({ available: true });
 
     expect(trail.storedOf('recovery.restore-database')).toHaveLength(1);
     expect((await runs.readSteps(run.runId)).map((s) => s.step)).toEqual(['restore-database']);

@@ -16,17 +16,37 @@ const today = new Date('2026-11-23T04:00:00.000Z');
 const valid = { drSite: 'us-gov-east-1', recoveryType: 'full', backupDate: 'latest', dryRun: false };
 
 describe('recovery request', () => {
-  it('accepts the seed’s arguments', () => {
-    expect(parseRecoveryRequest({ ...valid, backupDate: '2026-11-20' }, settings, today)).toEqual({
-      ...valid,
-      backupDate: '2026-11-20',
-    });
+  it('accepts the seed’s arguments, and a mode', () => {
+    expect(parseRecoveryRequest(valid, settings, today)).toEqual(valid);
+    const snapshotOfADay = { ...valid, backupDate: '2026-11-20', mode: 'snapshot' };
+    expect(parseRecoveryRequest(snapshotOfADay, settings, today)).toEqual(snapshotOfADay);
+  });
+
+  it('refuses a day for a warm-standby recovery: a standby holds only its current data', () => {
+    // The example deployment recovers by warm standby unless the request says otherwise.
+    expect(settings.recoveryMode).toBe('warm-standby');
+    expect(() => parseRecoveryRequest({ ...valid, backupDate: '2026-11-20' }, settings, today)).toThrow(
+      'backupDate: a warm-standby recovery promotes the standby',
+    );
+  });
+
+  it('refuses warm standby where the deployment has no standby replica', () => {
+    const noStandby = { ...settings, recoveryMode: 'snapshot' as const, standbyReplica: undefined };
+    expect(() => parseRecoveryRequest({ ...valid, mode: 'warm-standby' }, noStandby, today)).toThrow(
+      'mode: warm-standby needs disasterRecovery.standbyReplica',
+    );
+    expect(parseRecoveryRequest(valid, noStandby, today)).toEqual(valid);
   });
 
   it.each([
     ['an unknown recovery type', { recoveryType: 'everything' }, 'recoveryType'],
     ['a date that does not exist', { backupDate: '2026-02-30' }, 'backupDate: latest or a real date'],
-    ['a date in the future', { backupDate: '2026-12-01' }, 'backupDate: 2026-12-01 is in the future'],
+    [
+      'a date in the future',
+      { backupDate: '2026-12-01', mode: 'snapshot' },
+      'backupDate: 2026-12-01 is in the future',
+    ],
+    ['an unknown mode', { mode: 'pilot-light' }, 'mode'],
     ['another DR site', { drSite: 'us-gov-west-1' }, 'drSite: this workflow recovers into us-gov-east-1'],
     ['dryRun as a string', { dryRun: 'yes' }, 'dryRun'],
     ['an extra key', { force: true }, 'Unrecognized key'],
@@ -39,18 +59,37 @@ describe('recovery request', () => {
 });
 
 describe('recovery plan', () => {
-  it('restores into drill-suffixed targets and never switches routing in a dry run', () => {
-    const plan = recoveryPlan(
-      'DR-20261123T040000Z-abc',
-      { ...valid, recoveryType: 'full', dryRun: true } as never,
-      settings,
-    );
+  it.each([
+    ['warm-standby', 'phoenix-rooivalk-dr-replica-drill'],
+    ['snapshot', 'phoenix-rooivalk-dr-drill'],
+  ])(
+    'a %s dry run brings up %s, in the drill namespace, never switching routing nor asking approval',
+    (mode, database) => {
+      const plan = recoveryPlan(
+        'DR-20261123T040000Z-abc',
+        { ...valid, recoveryType: 'full', dryRun: true, mode } as never,
+        settings,
+      );
+      expect(plan).toMatchObject({
+        restoresData: true,
+        restoresApplications: true,
+        switchesRouting: false,
+        requiresApproval: false,
+        databaseMode: mode,
+        database: { identifier: database },
+        namespace: 'phoenix-rooivalk-drill',
+      });
+    },
+  );
+
+  it('a real run promotes the standby itself and waits for approval before switching', () => {
+    const plan = recoveryPlan('DR-1', valid as never, settings);
     expect(plan).toMatchObject({
-      restoresData: true,
-      restoresApplications: true,
-      switchesRouting: false,
-      database: { identifier: 'phoenix-rooivalk-dr-drill' },
-      namespace: 'phoenix-rooivalk-drill',
+      databaseMode: 'warm-standby',
+      database: { identifier: 'phoenix-rooivalk-dr-replica' },
+      namespace: 'phoenix-rooivalk',
+      switchesRouting: true,
+      requiresApproval: true,
     });
   });
 
@@ -80,7 +119,24 @@ describe('recovery plan', () => {
         ],
         objectives: { rtoSeconds: 900, rpoSeconds: 300 },
       }),
-    ).toEqual({ rtoSeconds: 840, rpoSeconds: 270, rtoMet: true, rpoMet: true });
+    ).toEqual({ rtoSeconds: 840, rpoSeconds: 270, rtoMet: true, rpoMet: true, drillPreparationSeconds: 0 });
+  });
+
+  it('takes a drill’s preparation out of its RTO, and says how much', () => {
+    const measured = measureRecovery({
+      startedAt: '2026-11-23T04:00:00Z',
+      finishedAt: '2026-11-23T04:30:00Z',
+      restores: [],
+      preparationSeconds: 900,
+      objectives: { rtoSeconds: 900, rpoSeconds: 300 },
+    });
+    expect(measured).toEqual({
+      rtoSeconds: 900,
+      rpoSeconds: null,
+      rtoMet: true,
+      rpoMet: null,
+      drillPreparationSeconds: 900,
+    });
   });
 });
 

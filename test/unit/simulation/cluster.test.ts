@@ -11,6 +11,7 @@ import {
   RolloutFailedError,
 } from '../../../lambdas/adapters/kubernetes/errors';
 import type { KubernetesManifest, WorkloadRef } from '../../../lambdas/core/operations/cluster';
+import { RECOVERY_RUN_LABEL } from '../../../lambdas/core/recovery/recovery';
 import {
   BLOCKCHAIN_NODE_STARTUP_MS,
   BLOCKCHAIN_NODE_TERMINATION_MS,
@@ -24,10 +25,21 @@ import {
   POD_READY_JITTER_MS,
   S3_SYNC_BYTES_PER_SECOND,
 } from '../../../local/simulation/durations';
+import { IRSA_ROLE_ANNOTATION } from '../../../local/simulation/kubernetes-jobs';
 import { SimulatedClock } from '../../../local/workflow/clock';
 import { API, BLOCKCHAIN, MINUTE, NAMESPACE, POOLER, phoenixRooivalk, thrown } from './fixtures';
 
 const POLL = { deadlineMs: 600_000, pollMs: 1_000 };
+const RUN = 'DR-20261123T040000Z-test01';
+
+/** The manifest labelled as a recovery run's, as the run's builders label what it creates. */
+function ranBy(runId: string, manifest: KubernetesManifest): KubernetesManifest {
+  const labels = (manifest.metadata.labels as Record<string, string> | undefined) ?? {};
+  return {
+    ...manifest,
+    metadata: { ...manifest.metadata, labels: { ...labels, [RECOVERY_RUN_LABEL]: runId } },
+  };
+}
 
 /** Samples the workload's status every second over a span, without spending anyone's time. */
 function samples(
@@ -344,7 +356,7 @@ describe('simulated cluster: manifests, claims and jobs', () => {
     },
   };
 
-  it('applies manifests in order into the namespace, starting the pods of a Deployment, and deletes in reverse', async () => {
+  it('applies manifests in order into the namespace, starting the pods of a Deployment, and deletes the run’s in reverse', async () => {
     const { platform, ports, clock } = phoenixRooivalk();
     const configMap: KubernetesManifest = {
       apiVersion: 'v1',
@@ -353,7 +365,7 @@ describe('simulated cluster: manifests, claims and jobs', () => {
     };
     const applied = await ports.cluster.applyManifests({
       namespace: NAMESPACE,
-      manifests: [configMap, restoreDeployment],
+      manifests: [configMap, restoreDeployment].map((manifest) => ranBy(RUN, manifest)),
     });
     expect(applied).toEqual([
       { apiVersion: 'v1', kind: 'ConfigMap', name: 'settings', namespace: NAMESPACE },
@@ -362,7 +374,7 @@ describe('simulated cluster: manifests, claims and jobs', () => {
     const indexer: WorkloadRef = { namespace: NAMESPACE, kind: 'Deployment', name: 'ledger-indexer' };
     expect(await ports.cluster.waitForRollout({ ...indexer, ...POLL })).toMatchObject({ readyReplicas: 2 });
     // Re-applying the same manifest is no change at all.
-    await ports.cluster.applyManifests({ namespace: NAMESPACE, manifests: [restoreDeployment] });
+    await ports.cluster.applyManifests({ namespace: NAMESPACE, manifests: [ranBy(RUN, restoreDeployment)] });
     expect((await ports.cluster.workloadStatus(indexer)).generation).toBe(1);
 
     const unknown = await thrown(
@@ -374,12 +386,13 @@ describe('simulated cluster: manifests, claims and jobs', () => {
     expect(unknown).toBeInstanceOf(KubernetesNotFoundError);
     expect(unknown.message).toContain('the cluster serves no Widget in example.com/v1');
 
-    const result = await ports.cluster.deleteObjects([
-      ...applied,
-      { ...applied[0], name: 'never-there' } as never,
-    ]);
+    const result = await ports.cluster.deleteObjects(
+      [...applied, { ...applied[0], name: 'never-there' } as never],
+      { runId: RUN },
+    );
     expect(result.deleted).toEqual([applied[1], applied[0]]);
     expect(result.alreadyGone.map((ref) => ref.name)).toEqual(['never-there']);
+    expect(result.kept).toEqual([]);
     clock.advance(10_000);
     expect(
       platform.kubernetes
@@ -387,9 +400,63 @@ describe('simulated cluster: manifests, claims and jobs', () => {
         .some((pod) => pod.workload.name === 'ledger-indexer'),
     ).toBe(false);
     const noNamespace = await thrown(
-      ports.cluster.deleteObjects([{ apiVersion: 'v1', kind: 'Secret', name: 's' }]),
+      ports.cluster.deleteObjects([{ apiVersion: 'v1', kind: 'Secret', name: 's' }], { runId: RUN }),
     );
     expect(noNamespace).toBeInstanceOf(KubernetesInvalidError);
+  });
+
+  it('keeps, and says why, what carries no run label or another run’s: the platform’s own workloads above all', async () => {
+    const { platform, ports } = phoenixRooivalk();
+    await ports.cluster.applyManifests({
+      namespace: NAMESPACE,
+      manifests: [ranBy('DR-OTHER', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'theirs' } })],
+    });
+    const refs = [
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', name: BLOCKCHAIN.name, namespace: NAMESPACE },
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'theirs', namespace: NAMESPACE },
+    ];
+    const result = await ports.cluster.deleteObjects(refs, { runId: RUN });
+    expect(result).toEqual({
+      deleted: [],
+      alreadyGone: [],
+      kept: [
+        {
+          ref: refs[1],
+          reason: `its ${RECOVERY_RUN_LABEL} label names recovery run DR-OTHER, not ${RUN}`,
+        },
+        {
+          ref: refs[0],
+          reason: `it carries no ${RECOVERY_RUN_LABEL} label: recovery run ${RUN} did not create it`,
+        },
+      ],
+    });
+    expect(platform.kubernetes.workload(BLOCKCHAIN)).toBeDefined();
+    expect(platform.calls.filter((call) => call.operation === 'deleteObjects')).toHaveLength(1);
+  });
+
+  it('deletes only the object it read: one replaced meanwhile by someone else is kept (uid precondition)', async () => {
+    const { platform, ports } = phoenixRooivalk();
+    const mine = ranBy(RUN, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shared' } });
+    await ports.cluster.applyManifests({ namespace: NAMESPACE, manifests: [mine] });
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'shared', namespace: NAMESPACE };
+    // Between the clean-up's read and its delete, another actor deletes the object and makes its own.
+    const readUid = platform.kubernetes.metadataOf(ref)?.uid;
+    const { delete: deleteObject } = platform.kubernetes;
+    let replaced = false;
+    platform.kubernetes.delete = (target, at, preconditions) => {
+      if (!replaced) {
+        replaced = true;
+        deleteObject.call(platform.kubernetes, target, at);
+        platform.kubernetes.apply({ ...mine, metadata: { name: 'shared', labels: {} } }, NAMESPACE, at);
+      }
+      return deleteObject.call(platform.kubernetes, target, at, preconditions);
+    };
+    const result = await ports.cluster.deleteObjects([ref], { runId: RUN });
+    expect(result.deleted).toEqual([]);
+    expect(result.kept.map((kept) => kept.reason)).toEqual([
+      `it carries no ${RECOVERY_RUN_LABEL} label: recovery run ${RUN} did not create it`,
+    ]);
+    expect(platform.kubernetes.metadataOf(ref)?.uid).not.toBe(readUid);
   });
 
   it('rejects a workload whose selector does not match its template (422)', async () => {
@@ -422,7 +489,14 @@ describe('simulated cluster: manifests, claims and jobs', () => {
     ).toBeInstanceOf(KubernetesInvalidError);
   });
 
-  const syncJob = (name: string, uri: string, spec: Record<string, unknown> = {}): KubernetesManifest => ({
+  const SYNC_ACCOUNT = 'backup-reader';
+  /** `aws s3 sync` as a service account IRSA maps to a role (none: the pod has no AWS credentials). */
+  const syncJob = (
+    name: string,
+    uri: string,
+    spec: Record<string, unknown> = {},
+    serviceAccountName: string = SYNC_ACCOUNT,
+  ): KubernetesManifest => ({
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name },
@@ -431,14 +505,29 @@ describe('simulated cluster: manifests, claims and jobs', () => {
       template: {
         spec: {
           restartPolicy: 'Never',
+          serviceAccountName,
           containers: [{ name: 'sync', image: 'aws-cli:2', command: ['aws', 's3', 'sync', uri, '/data/'] }],
         },
       },
     },
   });
+  /** The production site with the service account of `syncJob`, annotated for IRSA. */
+  const withBackupReader = () => {
+    const site = phoenixRooivalk();
+    site.platform.kubernetes.addObject({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        name: SYNC_ACCOUNT,
+        namespace: NAMESPACE,
+        annotations: { [IRSA_ROLE_ANNOTATION]: 'arn:aws-us-gov:iam::111122223333:role/backup-reader' },
+      },
+    });
+    return site;
+  };
 
   it('runs a blockchain restore Job for as long as its S3 data takes to copy, and adopts it when run again', async () => {
-    const { platform, ports, clock } = phoenixRooivalk();
+    const { platform, ports, clock } = withBackupReader();
     const uri = 's3://phoenix-rooivalk-backups/blockchain/2026-11-01/';
     const bytes = Math.round(199.5 * 1024 ** 3);
     const job = syncJob('blockchain-restore', uri);
@@ -463,11 +552,14 @@ describe('simulated cluster: manifests, claims and jobs', () => {
     );
   });
 
-  it('fails a Job whose S3 location is empty once its back-off limit is spent', async () => {
-    const { ports } = phoenixRooivalk();
-    const job = syncJob('restore-missing', 's3://phoenix-rooivalk-backups/blockchain/1999-01-01/', {
-      backoffLimit: 2,
-    });
+  it('fails a Job whose pods have no AWS credentials once its back-off limit is spent', async () => {
+    const { platform, ports } = phoenixRooivalk();
+    const job = syncJob(
+      'restore-anonymous',
+      's3://phoenix-rooivalk-backups/blockchain/2026-11-01/',
+      { backoffLimit: 2 },
+      'default',
+    );
     const error = await thrown(
       ports.cluster.runJobToCompletion({
         namespace: NAMESPACE,
@@ -482,10 +574,14 @@ describe('simulated cluster: manifests, claims and jobs', () => {
       failed: 3,
       message: 'BackoffLimitExceeded: Job has reached the specified backoff limit',
     });
+    expect(platform.jobResult(NAMESPACE, 'restore-anonymous')).toMatchObject({
+      exitCode: 1,
+      log: ['fatal error: Unable to locate credentials'],
+    });
   });
 
   it('stops polling a Job at the deadline with JobDeadlineExceededError', async () => {
-    const { ports, clock } = phoenixRooivalk();
+    const { ports, clock } = withBackupReader();
     const job = syncJob('slow-restore', 's3://phoenix-rooivalk-backups/blockchain/');
     const startedAt = clock.now();
     const error = await thrown(

@@ -1,93 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRoutingChangeError } from '../../../lambdas/adapters/aws/route53-traffic-routing';
 import {
   JobDeadlineExceededError,
   JobFailedError,
+  KubernetesNotFoundError,
   KubernetesTimeoutError,
   RolloutDeadlineExceededError,
 } from '../../../lambdas/adapters/kubernetes/errors';
-import type { JsonValue, KubernetesManifest } from '../../../lambdas/core/operations/cluster';
+import type { KubernetesManifest } from '../../../lambdas/core/operations/cluster';
 import {
+  blockchainRestoreJob,
+  labelledForRun,
+  restoreVolumeClaim,
+} from '../../../lambdas/core/recovery/recovery-manifests';
+import { endpointCheckJob, integrityCheckJob } from '../../../lambdas/core/recovery/validation';
+import { UnmodelledContainerError } from '../../../local/simulation/container-images';
+import { SHORT_TABLE } from '../../../local/simulation/recovery-faults';
+import {
+  CHECK_CONNECT_FAILURE_MS,
   CONTROLLER_REACTION_MS,
   ENDPOINT_CHECK_MS,
   JOB_POD_STARTUP_MS,
   KUBERNETES_WRITE_MS,
-  RDS_RESTORE_CREATING_MAX_MS,
-  RDS_RESTORE_CREATING_MIN_MS,
   ROW_COUNT_CHECK_MS,
   S3_SYNC_BYTES_PER_SECOND,
 } from '../../../local/simulation/durations';
 import {
   DR_BLOCKCHAIN_BACKUP_GIB,
-  drApplicationManifests,
-  PHOENIX_ROOIVALK_DR_SITE,
+  DR_RECOVERY_PREREQUISITES,
 } from '../../../local/simulation/phoenix-rooivalk-dr';
 import type { SimulatedPlatform } from '../../../local/simulation/platform';
-import { CHECK_ANNOTATION } from '../../../local/simulation/recovery-checks';
 import type { SimulatedClock } from '../../../local/workflow/clock';
-import { API, BLOCKCHAIN, drSite, MINUTE, NAMESPACE, POOLER, thrown } from './fixtures';
+import {
+  BUCKET,
+  backup,
+  DAY,
+  NAMESPACE,
+  restoreApplications,
+  restoreDatabase,
+  run,
+  settings,
+} from './dr-run';
+import { drSite, MINUTE, thrown } from './fixtures';
 
-const SITE = PHOENIX_ROOIVALK_DR_SITE;
-const BUCKET = 'phoenix-rooivalk-backups';
-const CLAIM = 'blockchain-data-restore';
-const HEALTH_URL = 'http://phoenix-api.phoenix-rooivalk.svc.cluster.local:8080/health';
-
-/** The DR workflow's restore Job: `aws s3 sync` of a day's prefix onto the restore volume. */
-function restoreJob(uri: string): KubernetesManifest {
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name: 'blockchain-restore-dr-1', labels: { 'aor.phoenixrooivalk.mil/recovery-run': 'DR-1' } },
-    spec: {
-      backoffLimit: 2,
-      template: {
-        spec: {
-          restartPolicy: 'Never',
-          containers: [
-            {
-              name: 'restore',
-              image: 'public.ecr.aws/aws-cli/aws-cli:2.31.0',
-              command: ['aws', 's3', 'sync', uri, '/data/'],
-              volumeMounts: [{ name: 'data', mountPath: '/data' }],
-              terminationMessagePolicy: 'FallbackToLogsOnError',
-            },
-          ],
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: CLAIM } }],
-        },
-      },
-    },
-  };
-}
-
-/** A validation Job as the simulation recognises it: the check annotation, the target in the container. */
-function checkJob(name: string, check: string, container: Record<string, unknown>): KubernetesManifest {
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name, annotations: { [CHECK_ANNOTATION]: check } },
-    spec: {
-      backoffLimit: 0,
-      template: {
-        spec: {
-          restartPolicy: 'Never',
-          containers: [{ name: 'check', image: 'aor/recovery-check:1', ...container }],
-        },
-      },
-    },
-  };
-}
-
-const endpointCheck = (name = 'validate-endpoint') =>
-  checkJob(name, 'endpoint', { args: ['--url', HEALTH_URL] });
-
-async function createClaim(platform: SimulatedPlatform, clock: SimulatedClock) {
-  await platform.ports(clock).cluster.createPersistentVolumeClaim({
-    namespace: NAMESPACE,
-    name: CLAIM,
-    storageClassName: 'gp3-encrypted',
-    storage: '500Gi',
-  });
-}
+/**
+ * The DR run's Jobs, as its builders make them from the example configuration, run on the simulated
+ * DR site: each verdict comes from what the image's program does with the world (S3 as the pod's
+ * role, the restored database, the Services' endpoints), never from an annotation.
+ */
 
 function runJob(
   platform: SimulatedPlatform,
@@ -100,301 +59,413 @@ function runJob(
     .cluster.runJobToCompletion({ namespace: NAMESPACE, job, deadlineMs, pollMs: 15_000 });
 }
 
-async function restoreApplications(platform: SimulatedPlatform, clock: SimulatedClock) {
-  const ports = platform.ports(clock);
-  await ports.cluster.applyManifests({
-    namespace: NAMESPACE,
-    manifests: drApplicationManifests(platform.layout),
-  });
-  for (const workload of [BLOCKCHAIN, API, POOLER]) {
-    await ports.cluster.waitForRollout({ ...workload, deadlineMs: 10 * MINUTE, pollMs: 5_000 });
-  }
+async function applyClaim(platform: SimulatedPlatform, clock: SimulatedClock) {
+  await platform
+    .ports(clock)
+    .cluster.applyManifests({ namespace: NAMESPACE, manifests: [restoreVolumeClaim(run, settings)] });
 }
 
-/** Restores the latest snapshot and waits for it; returns its endpoint and the day's manifest tables. */
-async function restoreDatabase(platform: SimulatedPlatform, clock: SimulatedClock) {
-  const ports = platform.ports(clock);
-  const snapshot = await ports.recovery.findSnapshot({ sourceDatabase: SITE.sourceDatabase });
-  if (!snapshot) throw new Error('no snapshot');
-  await ports.recovery.startRestore({
-    snapshot,
-    target: SITE.database,
-    instanceClass: 'db.r5.xlarge',
-    subnetGroupName: 'phoenix-rooivalk-dr-db-subnet-group',
-    securityGroupIds: ['sg-0a1b2c3d4e5f60021'],
-    tags: { 'aor:recovery-run': 'DR-1' },
-  });
-  for (;;) {
-    const status = await ports.recovery.restoreStatus(SITE.database);
-    if (status?.failed) throw new Error(`restore failed: ${status.status}`);
-    if (status?.available && status.endpoint) {
-      const manifest = await ports.backups.readIntegrityManifest({
-        bucket: BUCKET,
-        day: snapshot.createdAt.slice(0, 10),
-      });
-      if (!manifest) throw new Error('no manifest');
-      return { endpoint: status.endpoint, tables: manifest.tables };
-    }
-    clock.advance(MINUTE);
-  }
+/** The restore Job with its container changed, to show what the image does with another command. */
+function withContainer(
+  job: KubernetesManifest,
+  change: Record<string, unknown>,
+  name: string,
+): KubernetesManifest {
+  const copy = structuredClone(job);
+  const template = (copy.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template;
+  const [container] = template.spec.containers;
+  template.spec.containers = [{ ...container, ...change }];
+  return { ...copy, metadata: { ...copy.metadata, name } };
 }
 
-const integrityCheck = (name: string, check: string, endpoint: string, tables: unknown) =>
-  checkJob(name, check, {
-    env: [
-      { name: 'PGHOST', value: endpoint },
-      { name: 'EXPECTED_TABLES', value: JSON.stringify(tables) },
-    ],
-  });
-
-function report(platform: SimulatedPlatform, job: string): { [key: string]: JsonValue } {
-  return JSON.parse(platform.jobResult(NAMESPACE, job)?.terminationMessage ?? 'null');
+/** Removes keys from the restore Job's container. */
+function without(job: KubernetesManifest, keys: string[], name: string): KubernetesManifest {
+  const copy = withContainer(job, {}, name);
+  const [container] = (copy.spec as { template: { spec: { containers: Record<string, unknown>[] } } })
+    .template.spec.containers;
+  for (const key of keys) delete container?.[key];
+  return copy;
 }
 
-describe('the blockchain restore Job on the DR site', () => {
-  it('syncs the day’s S3 prefix onto the claim for as long as its bytes take, its pod visible by job-name', async () => {
+function deleteObject(platform: SimulatedPlatform, kind: string, name: string) {
+  platform.kubernetes.delete({ apiVersion: 'v1', kind, name, namespace: NAMESPACE }, platform.epoch);
+}
+
+describe('the blockchain restore Job: aws s3 sync as the restore service account’s role', () => {
+  it('syncs the day’s prefix onto the claim for as long as its bytes take, quietly, its pod found by job-name', async () => {
     const { platform, clock } = drSite();
-    await createClaim(platform, clock);
+    await applyClaim(platform, clock);
     const startedAt = clock.now();
-    const status = await runJob(platform, clock, restoreJob(`s3://${BUCKET}/blockchain/2026-11-01/`));
+    const status = await runJob(platform, clock, blockchainRestoreJob(run, backup(), settings));
     expect(status).toMatchObject({ state: 'complete', succeeded: 1, failed: 0 });
     const copyMs = ((DR_BLOCKCHAIN_BACKUP_GIB * 1024 ** 3) / S3_SYNC_BYTES_PER_SECOND) * 1000;
     const expected = KUBERNETES_WRITE_MS + CONTROLLER_REACTION_MS + JOB_POD_STARTUP_MS + copyMs;
     expect(clock.now() - startedAt).toBeGreaterThanOrEqual(expected);
     expect(clock.now() - startedAt).toBeLessThan(expected + 16_000);
-    expect(clock.now() - startedAt).toBeGreaterThan(2 * MINUTE);
+    // --only-show-errors: a sync that succeeds prints nothing.
+    expect(platform.jobResult(NAMESPACE, run.plan.restoreJob)).toMatchObject({ exitCode: 0, log: [] });
+    const pods = await platform
+      .ports(clock)
+      .cluster.listPods({ namespace: NAMESPACE, labelSelector: `job-name=${run.plan.restoreJob}` });
+    expect(pods).toEqual([expect.objectContaining({ phase: 'Succeeded', ready: false })]);
+  });
 
-    const ports = platform.ports(clock);
-    const pods = await ports.cluster.listPods({
-      namespace: NAMESPACE,
-      labelSelector: 'job-name=blockchain-restore-dr-1',
-    });
-    expect(pods).toHaveLength(1);
-    expect(pods[0]).toMatchObject({ phase: 'Succeeded', ready: false });
-    const name = pods[0]?.name ?? '';
-    expect(name).toMatch(/^blockchain-restore-dr-1-[a-z0-9]{5}$/);
-    const bundle = await ports.cluster.captureForensics({
-      namespace: NAMESPACE,
-      podNames: [name],
-      tailLines: 100,
-    });
-    const log = bundle.pods[0]?.logs[0]?.log ?? '';
-    expect(log.trim().split('\n')).toEqual(
+  it('prints each object copied, relative to the image’s working directory, without --only-show-errors', async () => {
+    const { platform, clock } = drSite();
+    await applyClaim(platform, clock);
+    const job = blockchainRestoreJob(run, backup(), settings);
+    const source = `s3://${BUCKET}/blockchain/${DAY}/`;
+    await runJob(
+      platform,
+      clock,
+      withContainer(job, { command: ['aws', 's3', 'sync', source, '/data/'] }, 'loud'),
+    );
+    expect(platform.jobResult(NAMESPACE, 'loud')?.log).toEqual(
       [1, 2, 3, 4].map(
         (part) =>
-          `download: s3://${BUCKET}/blockchain/2026-11-01/ledger-snapshot.part-000${part}.tar.zst to ./ledger-snapshot.part-000${part}.tar.zst`,
+          `download: ${source}ledger-snapshot.part-000${part}.tar.zst to ../data/ledger-snapshot.part-000${part}.tar.zst`,
       ),
     );
-    expect(JSON.stringify(bundle.pods[0]?.pod)).toContain('"reason":"Completed"');
-
-    // `--only-show-errors` copies as much, printing nothing.
-    const quiet = restoreJob(`s3://${BUCKET}/blockchain/2026-11-01/`);
-    const quietStart = clock.now();
-    await runJob(platform, clock, {
-      ...quiet,
-      metadata: { name: 'blockchain-restore-quiet' },
-      spec: JSON.parse(JSON.stringify(quiet.spec).replace('"/data/"', '"/data/","--only-show-errors"')),
-    });
-    expect(clock.now() - quietStart).toBeGreaterThanOrEqual(expected);
-    expect(platform.jobResult(NAMESPACE, 'blockchain-restore-quiet')).toMatchObject({ exitCode: 0, log: [] });
   });
 
-  it('fails every attempt on an empty S3 prefix', async () => {
+  it('copies nothing and succeeds on an empty prefix, as the CLI does: the run checks the backup exists first', async () => {
     const { platform, clock } = drSite();
-    await createClaim(platform, clock);
-    const error = await thrown(runJob(platform, clock, restoreJob(`s3://${BUCKET}/blockchain/2026-01-01/`)));
+    await applyClaim(platform, clock);
+    await runJob(platform, clock, blockchainRestoreJob(run, backup('2026-01-01'), settings));
+    expect(platform.jobResult(NAMESPACE, run.plan.restoreJob)).toMatchObject({ exitCode: 0, log: [] });
+  });
+
+  it('fails each attempt with the CLI’s own error when its service account has no IAM role', async () => {
+    const { platform, clock } = drSite();
+    const account = platform.kubernetes.object({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      namespace: NAMESPACE,
+      name: DR_RECOVERY_PREREQUISITES.restoreServiceAccount,
+    });
+    if (account)
+      platform.kubernetes.addObject({ ...account, metadata: { ...account.metadata, annotations: {} } });
+    await applyClaim(platform, clock);
+    const error = await thrown(runJob(platform, clock, blockchainRestoreJob(run, backup(), settings)));
     expect(error).toBeInstanceOf(JobFailedError);
-    expect((error as JobFailedError).lastStatus).toMatchObject({ state: 'failed', failed: 3 });
-    expect(platform.jobResult(NAMESPACE, 'blockchain-restore-dr-1')?.terminationMessage).toBe(
-      `restore: nothing to copy under s3://${BUCKET}/blockchain/2026-01-01/`,
-    );
+    expect((error as JobFailedError).lastStatus).toMatchObject({ failed: 3 });
+    expect(platform.jobResult(NAMESPACE, run.plan.restoreJob)).toMatchObject({
+      exitCode: 1,
+      terminationMessage: 'fatal error: Unable to locate credentials',
+    });
   });
 
-  it('never schedules a pod whose claim does not exist: the Job runs until the deadline', async () => {
+  it('gets no pod at all without its service account, and fails at its active deadline', async () => {
     const { platform, clock } = drSite();
-    const error = await thrown(
-      runJob(platform, clock, restoreJob(`s3://${BUCKET}/blockchain/2026-11-01/`), 5 * MINUTE),
-    );
-    expect(error).toBeInstanceOf(JobDeadlineExceededError);
-    expect((error as JobDeadlineExceededError).lastStatus).toMatchObject({ state: 'running', active: 1 });
-    const ports = platform.ports(clock);
-    const [pod] = await ports.cluster.listPods({ namespace: NAMESPACE, labelSelector: 'job-name' });
-    expect(pod).toMatchObject({ phase: 'Pending', nodeName: null });
-    const bundle = await ports.cluster.captureForensics({
-      namespace: NAMESPACE,
-      podNames: [pod?.name ?? ''],
-      tailLines: 10,
+    deleteObject(platform, 'ServiceAccount', DR_RECOVERY_PREREQUISITES.restoreServiceAccount);
+    await applyClaim(platform, clock);
+    const quick = {
+      ...settings,
+      jobs: { ...settings.jobs, restore: { ...settings.jobs.restore, activeDeadlineSeconds: 600 } },
+    };
+    const error = await thrown(runJob(platform, clock, blockchainRestoreJob(run, backup(), quick)));
+    expect(error).toBeInstanceOf(JobFailedError);
+    expect((error as JobFailedError).lastStatus).toMatchObject({
+      active: 0,
+      failed: 0,
+      message: 'DeadlineExceeded: Job was active longer than specified deadline',
     });
-    expect(JSON.stringify(bundle.pods[0]?.events)).toContain(
-      `persistentvolumeclaim \\"${CLAIM}\\" not found`,
+    expect(platform.kubernetes.job(NAMESPACE, run.plan.restoreJob)?.creationFailure).toBe(
+      `Error creating: pods "${run.plan.restoreJob}-" is forbidden: error looking up service account ${NAMESPACE}/aor-blockchain-restore: serviceaccount "aor-blockchain-restore" not found`,
     );
+    expect(await platform.ports(clock).cluster.listPods({ namespace: NAMESPACE })).toEqual([]);
+  });
+
+  it('is refused in a namespace that does not exist: the namespaces are the deployer’s, not the run’s', async () => {
+    const { platform, clock } = drSite();
+    platform.kubernetes.delete({ apiVersion: 'v1', kind: 'Namespace', name: NAMESPACE }, platform.epoch);
+    for (const attempt of [
+      applyClaim(platform, clock),
+      runJob(platform, clock, blockchainRestoreJob(run, backup(), settings)),
+    ]) {
+      const error = await thrown(attempt);
+      expect(error).toBeInstanceOf(KubernetesNotFoundError);
+      expect(error.message).toContain(`namespaces "${NAMESPACE}" not found`);
+    }
+  });
+
+  it('resolves envFrom as the kubelet does: a missing Secret stops the container, an optional one does not', async () => {
+    const { platform, clock } = drSite();
+    await applyClaim(platform, clock);
+    const job = blockchainRestoreJob(run, backup(), settings);
+    const required = withContainer(job, { envFrom: [{ secretRef: { name: 'proxy' } }] }, 'env-required');
+    await thrown(runJob(platform, clock, required, 2 * MINUTE));
+    expect(platform.jobResult(NAMESPACE, 'env-required')?.waiting).toEqual({
+      reason: 'CreateContainerConfigError',
+      message: 'secret "proxy" not found',
+    });
+    const optional = withContainer(
+      job,
+      { envFrom: [{ secretRef: { name: 'proxy', optional: true } }] },
+      'env-optional',
+    );
+    expect(await runJob(platform, clock, optional)).toMatchObject({ state: 'complete' });
   });
 });
 
-describe('restoring applications into the empty DR namespace', () => {
-  it('rolls the applied workloads out with their start-up times', async () => {
+describe('what the AWS CLI image does with a command it cannot run', () => {
+  it('takes curl as arguments to its `aws` entrypoint: an invalid choice, exit 252', async () => {
     const { platform, clock } = drSite();
-    const startedAt = clock.now();
-    await restoreApplications(platform, clock);
-    expect(clock.now() - startedAt).toBeLessThan(MINUTE);
-    const ports = platform.ports(clock);
-    expect(
-      await ports.cluster.readyPeerEndpoints({ namespace: NAMESPACE, service: 'blockchain-peer' }),
-    ).toMatchObject({
-      ready: 3,
+    await applyClaim(platform, clock);
+    const job = blockchainRestoreJob(run, backup(), settings);
+    const curlAsArgs = withContainer(
+      without(job, ['command'], 'curl-as-args'),
+      { args: ['curl', '--fail', settings.validation.healthUrl] },
+      'curl-as-args',
+    );
+    await thrown(runJob(platform, clock, curlAsArgs));
+    const result = platform.jobResult(NAMESPACE, 'curl-as-args');
+    expect(result?.exitCode).toBe(252);
+    expect(result?.log.at(-1)).toBe('aws: error: argument command: Invalid choice, valid choices are:');
+  });
+
+  it('has no `aws` arguments at all when given no command: the usage error', async () => {
+    const { platform, clock } = drSite();
+    await applyClaim(platform, clock);
+    const bare = without(blockchainRestoreJob(run, backup(), settings), ['command', 'args'], 'bare');
+    await thrown(runJob(platform, clock, bare));
+    expect(platform.jobResult(NAMESPACE, 'bare')).toMatchObject({ exitCode: 252 });
+    expect(platform.jobResult(NAMESPACE, 'bare')?.log.at(-1)).toBe(
+      'aws: error: the following arguments are required: command',
+    );
+  });
+
+  it('cannot start `curl` as a command: it is not on the image’s PATH', async () => {
+    const { platform, clock } = drSite();
+    await applyClaim(platform, clock);
+    const job = withContainer(
+      blockchainRestoreJob(run, backup(), settings),
+      { command: ['curl', 'http://x'] },
+      'curl-command',
+    );
+    await thrown(runJob(platform, clock, job));
+    expect(platform.jobResult(NAMESPACE, 'curl-command')).toMatchObject({
+      exitCode: 128,
+      startError: expect.stringContaining('exec: "curl": executable file not found in $PATH'),
     });
-    expect(
-      await ports.cluster.listPods({ namespace: NAMESPACE, labelSelector: 'app=phoenix-api' }),
-    ).toHaveLength(4);
+  });
+
+  it.each([
+    ['a shell it has', ['sh', '-c', 'true']],
+    ['an AWS CLI command it does not run', ['aws', 'sts', 'get-caller-identity']],
+  ])('refuses to guess: %s is an UnmodelledContainerError', async (_what, command) => {
+    const { platform, clock } = drSite();
+    await applyClaim(platform, clock);
+    const job = withContainer(blockchainRestoreJob(run, backup(), settings), { command }, 'unmodelled');
+    expect(await thrown(runJob(platform, clock, job))).toBeInstanceOf(UnmodelledContainerError);
+  });
+
+  it('never pulls an image the registry does not have: ImagePullBackOff until the poll gives up', async () => {
+    const { platform, clock } = drSite();
+    await applyClaim(platform, clock);
+    const job = withContainer(
+      blockchainRestoreJob(run, backup(), settings),
+      { image: 'aor/recovery-check:1' },
+      'no-image',
+    );
+    expect(await thrown(runJob(platform, clock, job, 5 * MINUTE))).toBeInstanceOf(JobDeadlineExceededError);
+    expect(platform.jobResult(NAMESPACE, 'no-image')?.waiting?.reason).toBe('ImagePullBackOff');
   });
 });
 
-describe('the DR validation Jobs', () => {
-  it('endpoint: refused while the Service has no ready pod, 200 once the rollout is done', async () => {
+describe('the endpoint check: curl of the health URL from inside the cluster', () => {
+  it('cannot connect while the Service has no ready endpoint (exit 7), and gets its answer once the rollout is done', async () => {
     const { platform, clock } = drSite();
-    const ports = platform.ports(clock);
-    await ports.cluster.applyManifests({
+    // The Service first, its pods not yet: nothing behind it is ready.
+    await platform.ports(clock).cluster.applyManifests({
       namespace: NAMESPACE,
-      manifests: drApplicationManifests(platform.layout),
+      manifests: settings.manifests
+        .filter((manifest) => manifest.kind === 'Service')
+        .map((manifest) => labelledForRun(run, manifest)),
     });
-    expect(await thrown(runJob(platform, clock, endpointCheck('validate-early')))).toBeInstanceOf(
-      JobFailedError,
-    );
-    expect(report(platform, 'validate-early')).toEqual({
-      check: 'endpoint',
-      passed: false,
-      error:
-        'curl: (7) Failed to connect to phoenix-api.phoenix-rooivalk.svc.cluster.local port 8080: Connection refused',
+    const early = {
+      ...endpointCheckJob(run, settings),
+      metadata: { ...endpointCheckJob(run, settings).metadata, name: 'early' },
+    };
+    expect(await thrown(runJob(platform, clock, early))).toBeInstanceOf(JobFailedError);
+    expect(platform.jobResult(NAMESPACE, 'early')).toMatchObject({
+      exitCode: 7,
+      terminationMessage:
+        "curl: (7) Failed to connect to blockchain-service port 9090 after 1 ms: Couldn't connect to server",
     });
     await restoreApplications(platform, clock);
     const startedAt = clock.now();
-    expect(await runJob(platform, clock, endpointCheck())).toMatchObject({ state: 'complete' });
+    expect(await runJob(platform, clock, endpointCheckJob(run, settings))).toMatchObject({
+      state: 'complete',
+    });
     expect(clock.now() - startedAt).toBeGreaterThanOrEqual(
       CONTROLLER_REACTION_MS + JOB_POD_STARTUP_MS + ENDPOINT_CHECK_MS,
     );
-    expect(report(platform, 'validate-endpoint')).toEqual({
-      check: 'endpoint',
-      passed: true,
-      url: HEALTH_URL,
-      status: 200,
-      readyEndpoints: 4,
-    });
-    expect(platform.jobResult(NAMESPACE, 'validate-endpoint')?.exitCode).toBe(0);
-    expect(
-      await thrown(
-        runJob(
-          platform,
-          clock,
-          checkJob('unknown-host', 'endpoint', { args: ['http://nothing:8080/health'] }),
-        ),
-      ),
-    ).toBeInstanceOf(JobFailedError);
-    expect(report(platform, 'unknown-host').error).toBe('curl: (6) Could not resolve host: nothing');
-  });
-
-  it('row-counts and checksums: pass against the restored database that matches the manifest', async () => {
-    const { platform, clock } = drSite();
-    const { endpoint, tables } = await restoreDatabase(platform, clock);
-    const startedAt = clock.now();
-    await runJob(platform, clock, integrityCheck('validate-rows', 'row-counts', endpoint, tables));
-    expect(clock.now() - startedAt).toBeGreaterThanOrEqual(ROW_COUNT_CHECK_MS);
-    const rows = report(platform, 'validate-rows');
-    expect(rows).toMatchObject({
-      check: 'row-counts',
-      passed: true,
-      database: 'phoenix-rooivalk-dr',
-      mismatched: [],
-    });
-    expect(rows.tables).toEqual(
-      Object.fromEntries(
-        Object.entries(tables).map(([table, { rows: count }]) => [table, { expected: count, actual: count }]),
-      ),
-    );
-    await runJob(platform, clock, integrityCheck('validate-sums', 'checksums', endpoint, tables));
-    expect(report(platform, 'validate-sums')).toMatchObject({
-      check: 'checksums',
-      passed: true,
-      mismatched: [],
+    expect(platform.jobResult(NAMESPACE, run.plan.checkJobs.endpoint)).toMatchObject({
+      exitCode: 0,
+      log: [],
     });
   });
 
-  it('row-counts: fails while the restored database is still being created, and without expectations', async () => {
+  it('cannot resolve a host that is no Service (exit 6)', async () => {
     const { platform, clock } = drSite();
-    const ports = platform.ports(clock);
-    const snapshot = await ports.recovery.findSnapshot({ sourceDatabase: SITE.sourceDatabase });
-    if (!snapshot) throw new Error('no snapshot');
-    const host = 'phoenix-rooivalk-dr.abcdefabcdef.us-gov-east-1.rds.amazonaws.com';
-    await thrown(
-      runJob(platform, clock, integrityCheck('too-early', 'row-counts', host, { operators: { rows: 1 } })),
-    );
-    expect(report(platform, 'too-early').error).toContain('could not translate host name');
-    await thrown(
-      runJob(
-        platform,
-        clock,
-        checkJob('no-expectations', 'row-counts', { env: [{ name: 'PGHOST', value: host }] }),
-      ),
-    );
-    expect(report(platform, 'no-expectations').error).toBe(
-      'EXPECTED_TABLES is not set to a JSON object of tables',
-    );
-    await thrown(runJob(platform, clock, checkJob('odd', 'smoke', {})));
-    expect(report(platform, 'odd').error).toContain('unknown check "smoke"');
+    const elsewhere = {
+      ...settings,
+      validation: { ...settings.validation, healthUrl: 'http://nothing:8080/health' },
+    };
+    await thrown(runJob(platform, clock, endpointCheckJob(run, elsewhere)));
+    expect(platform.jobResult(NAMESPACE, run.plan.checkJobs.endpoint)).toMatchObject({
+      exitCode: 6,
+      terminationMessage: 'curl: (6) Could not resolve host: nothing',
+    });
   });
 });
 
-describe('failRecoveryStep', () => {
-  it('validate-site: the storage class goes missing (a restore volume then never binds), or the cluster stops answering', async () => {
+describe('the integrity check: psql comparing the restored database with the manifest', () => {
+  it('passes when every table’s rows match, printing the report as a NOTICE', async () => {
     const { platform, clock } = drSite();
-    const ports = platform.ports(clock);
+    const target = await restoreDatabase(platform, clock);
+    const startedAt = clock.now();
+    await runJob(platform, clock, integrityCheckJob(run, target, settings));
+    expect(clock.now() - startedAt).toBeGreaterThanOrEqual(ROW_COUNT_CHECK_MS);
+    const result = platform.jobResult(NAMESPACE, run.plan.checkJobs.integrity);
+    expect(result?.exitCode).toBe(0);
+    const notice = result?.log[0] ?? '';
+    expect(notice).toMatch(/^NOTICE: {2}\{"check": "row-counts", "passed": true, "tables": \{/);
+    const counts = Object.values(target.manifest.tables).map((table) => table.rows);
+    for (const rows of counts) expect(notice).toContain(`"actual": ${rows}, "expected": ${rows}`);
+  });
+
+  it('fails (exit 1) naming the tables short of the manifest, when the restored data is', async () => {
+    const { platform, clock } = drSite();
+    platform.failRecoveryStep('validate-recovery');
+    const target = await restoreDatabase(platform, clock);
+    expect(await thrown(runJob(platform, clock, integrityCheckJob(run, target, settings)))).toBeInstanceOf(
+      JobFailedError,
+    );
+    const result = platform.jobResult(NAMESPACE, run.plan.checkJobs.integrity);
+    expect(result?.exitCode).toBe(1);
+    const expected = target.manifest.tables.sensor_tracks?.rows ?? 0;
+    expect(result?.terminationMessage).toContain(
+      `"sensor_tracks": {"actual": ${expected - SHORT_TABLE.rows}, "expected": ${expected}}`,
+    );
+    expect(result?.log.slice(1)).toEqual([
+      'ERROR:  row-counts differ from the integrity manifest: sensor_tracks',
+      'CONTEXT:  PL/pgSQL function inline_code_block line 24 at RAISE',
+    ]);
+  });
+
+  it('compares a promoted standby’s rows as at least the manifest’s: newer rows pass, missing rows fail', async () => {
+    const { platform, clock } = drSite();
+    const restored = await restoreDatabase(platform, clock);
+    const standbyRun = { ...run, plan: { ...run.plan, databaseMode: 'warm-standby' as const } };
+    // The manifest of an earlier day: the database holds more rows than it lists.
+    const older = Object.fromEntries(
+      Object.entries(restored.manifest.tables).map(([table, entry]) => [
+        table,
+        { rows: (entry.rows ?? 0) - 5 },
+      ]),
+    );
+    const target = { ...restored, manifest: { ...restored.manifest, tables: older } };
+    await runJob(platform, clock, integrityCheckJob(standbyRun, target, settings));
+    expect(platform.jobResult(NAMESPACE, run.plan.checkJobs.integrity)?.exitCode).toBe(0);
+    const asSnapshot = withContainer(integrityCheckJob(run, target, settings), {}, 'as-snapshot');
+    expect(await thrown(runJob(platform, clock, asSnapshot))).toBeInstanceOf(JobFailedError);
+    const ahead = { ...older, operators: { rows: 10_000 } };
+    const short = { ...target, manifest: { ...target.manifest, tables: ahead } };
+    const standbyShort = withContainer(integrityCheckJob(standbyRun, short, settings), {}, 'short');
+    expect(await thrown(runJob(platform, clock, standbyShort))).toBeInstanceOf(JobFailedError);
+    expect(platform.jobResult(NAMESPACE, 'short')?.log.slice(1, 2)).toEqual([
+      'ERROR:  row-counts fall short of the integrity manifest: operators',
+    ]);
+  });
+
+  it('cannot translate the host of a database not yet restored (psql exit 2)', async () => {
+    const { platform, clock } = drSite();
+    const host = 'phoenix-rooivalk-dr-drill.abcdefabcdef.us-gov-east-1.rds.amazonaws.com';
+    const manifest = { day: DAY, tables: { operators: { rows: 212 } } };
+    await thrown(runJob(platform, clock, integrityCheckJob(run, { endpoint: host, manifest }, settings)));
+    expect(platform.jobResult(NAMESPACE, run.plan.checkJobs.integrity)).toMatchObject({
+      exitCode: 2,
+      terminationMessage: `psql: error: could not translate host name "${host}" to address: Name or service not known`,
+    });
+    expect(clock.now()).toBeGreaterThanOrEqual(
+      platform.epoch + JOB_POD_STARTUP_MS + CHECK_CONNECT_FAILURE_MS,
+    );
+  });
+
+  it('never starts without its Secret (CreateContainerConfigError), or without the key it names', async () => {
+    const { platform, clock } = drSite();
+    const target = await restoreDatabase(platform, clock);
+    const secret = DR_RECOVERY_PREREQUISITES.integritySecret.name;
+    const stored = platform.kubernetes.object({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: NAMESPACE,
+      name: secret,
+    });
+    if (!stored) throw new Error('the DR site has no integrity Secret');
+    platform.kubernetes.addObject({ ...stored, data: { username: 'YQ==' } });
+    const missingKey = await thrown(
+      runJob(platform, clock, integrityCheckJob(run, target, settings), 5 * MINUTE),
+    );
+    expect(missingKey).toBeInstanceOf(JobDeadlineExceededError);
+    expect(platform.jobResult(NAMESPACE, run.plan.checkJobs.integrity)?.waiting).toEqual({
+      reason: 'CreateContainerConfigError',
+      message: `couldn't find key password in Secret ${NAMESPACE}/${secret}`,
+    });
+
+    deleteObject(platform, 'Secret', secret);
+    const renamed = {
+      ...run,
+      plan: { ...run.plan, checkJobs: { ...run.plan.checkJobs, integrity: 'no-secret' } },
+    };
+    await thrown(runJob(platform, clock, integrityCheckJob(renamed, target, settings), 5 * MINUTE));
+    expect(platform.jobResult(NAMESPACE, 'no-secret')?.waiting).toEqual({
+      reason: 'CreateContainerConfigError',
+      message: `secret "${secret}" not found`,
+    });
+  });
+});
+
+describe('failRecoveryStep, as the Jobs meet it', () => {
+  it('validate-site: a restore volume whose storage class is gone is never bound, so the pod is never scheduled', async () => {
+    const { platform, clock } = drSite();
     const failure = platform.failRecoveryStep('validate-site');
     expect(failure.description).toBe('storage class gp3-encrypted is missing from the DR cluster');
-    expect(await ports.cluster.storageClassExists('gp3-encrypted')).toBe(false);
-    await createClaim(platform, clock);
-    await thrown(runJob(platform, clock, restoreJob(`s3://${BUCKET}/blockchain/2026-11-01/`), 2 * MINUTE));
-    expect(platform.jobResult(NAMESPACE, 'blockchain-restore-dr-1')?.pendingReason).toContain(
+    expect(await platform.ports(clock).cluster.storageClassExists('gp3-encrypted')).toBe(false);
+    await applyClaim(platform, clock);
+    await thrown(runJob(platform, clock, blockchainRestoreJob(run, backup(), settings), 2 * MINUTE));
+    expect(platform.jobResult(NAMESPACE, run.plan.restoreJob)?.pendingReason).toContain(
       'storageclass.storage.k8s.io "gp3-encrypted" not found',
     );
     failure.remove();
-    expect(await ports.cluster.storageClassExists('gp3-encrypted')).toBe(true);
-
     const unreachable = platform.failRecoveryStep('validate-site', { siteFailure: 'cluster-unreachable' });
-    expect(await ports.cluster.clusterReachable()).toBe(false);
-    expect(await thrown(ports.cluster.storageClassExists('gp3-encrypted'))).toBeInstanceOf(
+    expect(await thrown(platform.ports(clock).cluster.storageClassExists('gp3-encrypted'))).toBeInstanceOf(
       KubernetesTimeoutError,
     );
     unreachable.remove();
-    expect(await ports.cluster.clusterReachable()).toBe(true);
+  });
+
+  it('restore-blockchain-data: the restore role is denied by S3, and the CLI says so', async () => {
+    const { platform, clock } = drSite();
+    platform.failRecoveryStep('restore-blockchain-data');
+    await applyClaim(platform, clock);
+    const error = await thrown(runJob(platform, clock, blockchainRestoreJob(run, backup(), settings)));
+    expect((error as JobFailedError).lastStatus.message).toBe(
+      'BackoffLimitExceeded: Job has reached the specified backoff limit',
+    );
+    expect(platform.jobResult(NAMESPACE, run.plan.restoreJob)?.terminationMessage).toMatch(
+      /^fatal error: An error occurred \(AccessDenied\) when calling the ListObjectsV2 operation: User: arn:aws-us-gov:sts::111122223333:assumed-role\/phoenix-rooivalk-dr-blockchain-restore\/.* s3:ListBucket on resource: "arn:aws-us-gov:s3:::phoenix-rooivalk-backups"/,
+    );
   });
 
   it('restore-database: the restore ends in incompatible-restore, a status no waiting cures', async () => {
     const { platform, clock } = drSite();
     platform.failRecoveryStep('restore-database');
-    const startedAt = clock.now();
-    const error = await thrown(restoreDatabase(platform, clock));
-    expect(error.message).toBe('restore failed: incompatible-restore');
-    expect(clock.now() - startedAt).toBeGreaterThanOrEqual(RDS_RESTORE_CREATING_MIN_MS);
-    expect(clock.now() - startedAt).toBeLessThanOrEqual(RDS_RESTORE_CREATING_MAX_MS + 2 * MINUTE);
-    expect(await platform.ports(clock).recovery.restoreStatus(SITE.database)).toMatchObject({
-      status: 'incompatible-restore',
-      available: false,
-      failed: true,
-    });
-  });
-
-  it('restore-blockchain-data: the Job’s pods get AccessDenied from S3, while the tasks still read the bucket', async () => {
-    const { platform, clock } = drSite();
-    platform.failRecoveryStep('restore-blockchain-data');
-    await createClaim(platform, clock);
-    const error = await thrown(runJob(platform, clock, restoreJob(`s3://${BUCKET}/blockchain/2026-11-01/`)));
-    expect(error).toBeInstanceOf(JobFailedError);
-    expect((error as JobFailedError).lastStatus.message).toBe(
-      'BackoffLimitExceeded: Job has reached the specified backoff limit',
+    expect((await thrown(restoreDatabase(platform, clock))).message).toBe(
+      'restore failed: incompatible-restore',
     );
-    expect(platform.jobResult(NAMESPACE, 'blockchain-restore-dr-1')?.terminationMessage).toMatch(
-      /^fatal error: An error occurred \(AccessDenied\) when calling the ListObjectsV2 operation: User: arn:aws-us-gov:sts::111122223333:assumed-role\/phoenix-rooivalk-dr-blockchain-restore\/.* s3:ListBucket on resource: "arn:aws-us-gov:s3:::phoenix-rooivalk-backups"/,
-    );
-    expect(await platform.ports(clock).backups.findBlockchainBackup({ bucket: BUCKET })).toBeDefined();
   });
 
   it('restore-applications: the blockchain pods crash-loop and the rollout hits its deadline', async () => {
@@ -402,44 +473,6 @@ describe('failRecoveryStep', () => {
     platform.failRecoveryStep('restore-applications');
     const error = await thrown(restoreApplications(platform, clock));
     expect(error).toBeInstanceOf(RolloutDeadlineExceededError);
-    expect(error.message).toContain('StatefulSet phoenix-rooivalk/blockchain-node');
-    const ports = platform.ports(clock);
-    expect(await ports.cluster.waitForRollout({ ...API, deadlineMs: MINUTE, pollMs: 5_000 })).toMatchObject({
-      rolledOut: true,
-    });
-  });
-
-  it('validate-recovery: the restored database lacks rows the manifest counts', async () => {
-    const { platform, clock } = drSite();
-    platform.failRecoveryStep('validate-recovery');
-    const { endpoint, tables } = await restoreDatabase(platform, clock);
-    const error = await thrown(
-      runJob(platform, clock, integrityCheck('validate-rows', 'row-counts', endpoint, tables)),
-    );
-    expect(error).toBeInstanceOf(JobFailedError);
-    const rows = report(platform, 'validate-rows');
-    expect(rows).toMatchObject({ passed: false, mismatched: ['sensor_tracks'] });
-    const expected = tables.sensor_tracks?.rows ?? 0;
-    expect(rows.tables).toMatchObject({ sensor_tracks: { expected, actual: expected - 1_184 } });
-    expect(platform.jobResult(NAMESPACE, 'validate-rows')?.exitCode).toBe(1);
-  });
-
-  it('switch-routing: Route 53 rejects the change batch until the failure is removed', async () => {
-    const { platform, ports } = drSite();
-    const failure = platform.failRecoveryStep('switch-routing');
-    const request = {
-      hostedZoneId: SITE.hostedZone.id,
-      recordName: SITE.recordName,
-      target: SITE.drLoadBalancer.dnsName,
-      comment: 'DR-1',
-    };
-    const error = await thrown(ports.routing.switchRecord(request));
-    expect(error).toBeInstanceOf(InvalidRoutingChangeError);
-    expect(error.message).toContain('in zone phoenixrooivalk.mil.');
-    expect(platform.route53Record(SITE.hostedZone.id, SITE.recordName)?.value).toBe(
-      SITE.primaryLoadBalancer.dnsName,
-    );
-    failure.remove();
-    expect((await ports.routing.switchRecord(request)).status).toBe('PENDING');
+    expect(error.message).toContain(`StatefulSet ${NAMESPACE}/blockchain-node`);
   });
 });

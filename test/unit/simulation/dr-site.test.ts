@@ -1,41 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { RdsThrottledError } from '../../../lambdas/adapters/aws/rds-database-operations';
 import {
   InvalidRestoreRequestError,
   RestoreTargetConflictError,
+} from '../../../lambdas/adapters/aws/rds-databases';
+import {
+  RdsThrottledError,
   SnapshotNotAvailableError,
   SnapshotNotFoundError,
-} from '../../../lambdas/adapters/aws/rds-database-recovery';
-import {
-  HostedZoneNotFoundError,
-  InvalidRoutingChangeError,
-  TargetGroupNotFoundError,
-} from '../../../lambdas/adapters/aws/route53-traffic-routing';
+} from '../../../lambdas/adapters/aws/rds-errors';
 import {
   InvalidBackupDateError,
   InvalidIntegrityManifestError,
 } from '../../../lambdas/adapters/aws/s3-backup-catalog';
 import type { RestoreRequest, RestoreStatus } from '../../../lambdas/core/recovery/ports';
 import {
-  LATEST_BACKUP_LEAD_MS,
   RDS_API_MS,
   RDS_DELETE_MS,
+  RDS_FINAL_SNAPSHOT_MS,
   RDS_RESTORE_BACKING_UP_MAX_MS,
   RDS_RESTORE_BACKING_UP_MIN_MS,
   RDS_RESTORE_CREATING_MAX_MS,
   RDS_RESTORE_CREATING_MIN_MS,
-  ROUTE53_PROPAGATION_MAX_MS,
-  ROUTE53_PROPAGATION_MIN_MS,
 } from '../../../local/simulation/durations';
 import {
   DR_BLOCKCHAIN_BACKUP_GIB,
-  drTargetGroupArn,
   PHOENIX_ROOIVALK_DR_SITE,
   tableContentsAt,
 } from '../../../local/simulation/phoenix-rooivalk-dr';
 import type { SimulatedPlatform } from '../../../local/simulation/platform';
 import type { SimulatedClock } from '../../../local/workflow/clock';
-import { drSite, MINUTE, NAMESPACE, thrown } from './fixtures';
+import { drSite, NAMESPACE, thrown } from './fixtures';
 
 const SITE = PHOENIX_ROOIVALK_DR_SITE;
 const BUCKET = 'phoenix-rooivalk-backups';
@@ -83,28 +77,28 @@ describe('the simulated DR site', () => {
     expect(identity.arn).toMatch(/^arn:aws-us-gov:sts::111122223333:assumed-role\/aor-disaster-recovery\//);
   });
 
-  it('finds the newest snapshot copy, minutes before the epoch, or the newest of a given day', async () => {
+  it('finds the newest snapshot copy, the night’s, hours before the epoch, or the newest of a given day', async () => {
     const { platform, ports, clock } = drSite();
     const latest = await ports.recovery.findSnapshot({ sourceDatabase: SITE.sourceDatabase });
     expect(latest).toEqual({
-      identifier: 'phoenix-rooivalk-production-2026-11-02-1356',
-      arn: 'arn:aws-us-gov:rds:us-gov-east-1:111122223333:snapshot:phoenix-rooivalk-production-2026-11-02-1356',
-      createdAt: '2026-11-02T13:56:00.000Z',
+      identifier: 'phoenix-rooivalk-production-2026-11-02',
+      arn: 'arn:aws-us-gov:rds:us-gov-east-1:111122223333:snapshot:phoenix-rooivalk-production-2026-11-02',
+      createdAt: '2026-11-02T03:11:00.000Z',
       sourceDatabase: 'phoenix-rooivalk-production',
       status: 'available',
     });
-    // The recovery point `latest` achieves: within a five-minute RPO.
-    expect(platform.epoch - Date.parse(latest?.createdAt ?? '')).toBe(LATEST_BACKUP_LEAD_MS);
+    // The recovery point a snapshot restore at 14:00 achieves: the nightly snapshot's, nearly 11 hours old.
+    expect((platform.epoch - Date.parse(latest?.createdAt ?? '')) / 3_600_000).toBeCloseTo(10.82, 2);
     expect(clock.now() - platform.epoch).toBe(RDS_API_MS);
 
     const find = (day: string) => ports.recovery.findSnapshot({ sourceDatabase: SITE.sourceDatabase, day });
     expect(await find('2026-10-30')).toMatchObject({
       identifier: 'phoenix-rooivalk-production-2026-10-30',
-      createdAt: '2026-10-30T03:00:00.000Z',
+      createdAt: '2026-10-30T03:11:00.000Z',
     });
-    // The epoch's day has its 03:00 snapshot and the recent one: the newest wins.
-    expect((await find('2026-11-02'))?.createdAt).toBe('2026-11-02T13:56:00.000Z');
-    expect((await find('2026-10-27'))?.createdAt).toBe('2026-10-27T03:00:00.000Z');
+    // The day of the manual pre-maintenance snapshot (01:15): the nightly one is newer.
+    expect((await find('2026-10-31'))?.identifier).toBe('phoenix-rooivalk-production-2026-10-31');
+    expect((await find('2026-10-27'))?.createdAt).toBe('2026-10-27T03:09:00.000Z');
     expect(await find('2026-10-26')).toBeUndefined();
     expect(await thrown(find('2026-02-30'))).toBeInstanceOf(InvalidBackupDateError);
     expect(
@@ -128,11 +122,15 @@ describe('the simulated DR site', () => {
     });
     expect(await ports.backups.findBlockchainBackup({ bucket: BUCKET, day: '2026-10-01' })).toBeUndefined();
 
+    // A day's manifest counts what a restore of that day holds: the day's newest database snapshot.
     const manifest = await ports.backups.readIntegrityManifest({ bucket: BUCKET, day: '2026-10-29' });
     expect(manifest).toEqual({
       day: '2026-10-29',
-      tables: tableContentsAt(platform.seed, platform.epoch, Date.parse('2026-10-29T03:00:00Z')),
+      tables: tableContentsAt(platform.seed, platform.epoch, Date.parse('2026-10-29T03:04:00Z')),
     });
+    expect(
+      (await ports.backups.readIntegrityManifest({ bucket: BUCKET, day: '2026-11-02' }))?.tables,
+    ).toEqual(tableContentsAt(platform.seed, platform.epoch, Date.parse('2026-11-02T03:11:00Z')));
     expect(manifest?.tables.sensor_tracks?.rows).toBeGreaterThan(10_000_000);
     expect(await ports.backups.readIntegrityManifest({ bucket: BUCKET, day: '2026-10-01' })).toBeUndefined();
 
@@ -171,6 +169,8 @@ describe('simulated RDS restore from a snapshot', () => {
       status: 'creating',
       available: false,
       failed: false,
+      runTag: 'DR-1',
+      deletionProtection: false,
     });
     const seen = await pollRestore(platform, clock);
     const statuses = [...new Set(seen.map((status) => status.status))];
@@ -248,26 +248,74 @@ describe('simulated RDS restore from a snapshot', () => {
     expect(conflict.message).toContain('was not created by a recovery run');
   });
 
-  it('deletes only a database with the run tag: deleting for a while, then gone', async () => {
+  it('deletes only the run’s own database: a final snapshot first, deleting for a while, then gone', async () => {
     const { platform, clock, ports } = drSite();
-    expect(await ports.recovery.deleteRestored(SITE.database)).toEqual({ deleted: false });
+    expect(await ports.recovery.deleteRestored(SITE.database, 'DR-1')).toEqual({ deleted: false });
     await ports.recovery.startRestore(await restoreRequest(platform, clock));
-    clock.advance(2 * MINUTE);
-    expect(await ports.recovery.deleteRestored(SITE.database)).toEqual({ deleted: true });
+    // Restored and backed up: RDS takes a final snapshot of it.
+    clock.advance(RDS_RESTORE_CREATING_MAX_MS + RDS_RESTORE_BACKING_UP_MAX_MS);
+    expect(await ports.recovery.deleteRestored(SITE.database, 'DR-2')).toEqual({
+      deleted: false,
+      kept: 'recovery run DR-1 created it, not DR-2',
+    });
+    const deletion = await ports.recovery.deleteRestored(SITE.database, 'DR-1');
+    expect(deletion).toEqual({ deleted: true, finalSnapshot: 'phoenix-rooivalk-dr-final-dr-1' });
     const deletedAt = clock.now();
     expect((await ports.recovery.restoreStatus(SITE.database))?.status).toBe('deleting');
-    expect(await ports.recovery.deleteRestored(SITE.database)).toEqual({ deleted: true });
-    // The restore it interrupted never comes up; a describe answers as of its round trip's end.
-    clock.advanceTo(deletedAt + RDS_DELETE_MS - RDS_API_MS - 1);
+    expect(await ports.recovery.deleteRestored(SITE.database, 'DR-1')).toEqual(deletion);
+    const finalSnapshot = platform.rdsRecovery.snapshotsOf(SITE.database, clock.now())[0];
+    expect(finalSnapshot).toMatchObject({ identifier: 'phoenix-rooivalk-dr-final-dr-1', status: 'creating' });
+    // A describe answers as of its round trip's end.
+    clock.advanceTo(deletedAt + RDS_FINAL_SNAPSHOT_MS + RDS_DELETE_MS - RDS_API_MS - 1);
     expect((await ports.recovery.restoreStatus(SITE.database))?.status).toBe('deleting');
     expect(await ports.recovery.restoreStatus(SITE.database)).toBeUndefined();
-    expect(await ports.recovery.deleteRestored(SITE.database)).toEqual({ deleted: false });
+    expect(await ports.recovery.deleteRestored(SITE.database, 'DR-1')).toEqual({ deleted: false });
+    expect(platform.rdsRecovery.snapshotsOf(SITE.database, clock.now())[0]?.status).toBe('available');
 
     platform.rds.addInstance({ identifier: 'phoenix-rooivalk-dr', multiAz: true, connections: 40 });
-    const refused = await thrown(ports.recovery.deleteRestored(SITE.database));
-    expect(refused).toBeInstanceOf(RestoreTargetConflictError);
-    expect(refused.message).toContain('has no aor:recovery-run tag');
+    expect(await ports.recovery.deleteRestored(SITE.database, 'DR-1')).toEqual({
+      deleted: false,
+      kept: 'it has no aor:recovery-run tag: no recovery run created it',
+    });
     expect((await ports.recovery.restoreStatus(SITE.database))?.status).toBe('available');
+  });
+
+  it('deletes a restore RDS could not bring up without a final snapshot, which RDS cannot take', async () => {
+    const { platform, clock, ports } = drSite();
+    platform.rdsRecovery.failingRestoreStatus = 'incompatible-restore';
+    await ports.recovery.startRestore(await restoreRequest(platform, clock));
+    clock.advance(RDS_RESTORE_CREATING_MAX_MS);
+    expect(await ports.recovery.deleteRestored(SITE.database, 'DR-1')).toEqual({ deleted: true });
+    expect(platform.rdsRecovery.snapshotsOf(SITE.database, clock.now())).toEqual([]);
+  });
+
+  it('keeps, at the run’s success, what it restored: protected, marked promoted, no longer any run’s to delete', async () => {
+    const { platform, clock, ports } = drSite();
+    await ports.recovery.startRestore(await restoreRequest(platform, clock));
+    expect(await thrown(ports.recovery.protectRecovered(SITE.database, 'DR-2'))).toBeInstanceOf(
+      RestoreTargetConflictError,
+    );
+    expect(await ports.recovery.protectRecovered(SITE.database, 'DR-1')).toEqual({
+      identifier: SITE.database.identifier,
+      deletionProtection: true,
+      promotedBy: 'DR-1',
+    });
+    expect(await ports.recovery.restoreStatus(SITE.database)).toMatchObject({
+      deletionProtection: true,
+      promotedBy: 'DR-1',
+    });
+    expect((await ports.recovery.restoreStatus(SITE.database))?.runTag).toBeUndefined();
+    expect(await ports.recovery.deleteRestored(SITE.database, 'DR-1')).toEqual({
+      deleted: false,
+      kept: "recovery run DR-1 made it the site's database (aor:recovery-promoted)",
+    });
+    // A retry has nothing left to do, and a later run cannot take it over.
+    expect(await ports.recovery.protectRecovered(SITE.database, 'DR-1')).toMatchObject({
+      promotedBy: 'DR-1',
+    });
+    expect(
+      (await thrown(ports.recovery.startRestore(await restoreRequest(platform, clock, 'DR-3')))).message,
+    ).toBe("DB instance phoenix-rooivalk-dr already exists: recovery run DR-1 made it the site's database");
   });
 
   it('fails any DR call by name through injectFault, logging it', async () => {
@@ -286,80 +334,5 @@ describe('simulated RDS restore from a snapshot', () => {
       ['findSnapshot', 'RdsThrottledError'],
       ['findSnapshot', undefined],
     ]);
-  });
-});
-
-describe('simulated Route 53 and the DR target group', () => {
-  it('switches the record to the DR load balancer: PENDING, then INSYNC after 30-60 s', async () => {
-    const { platform, clock, ports } = drSite();
-    expect(platform.route53Record(SITE.hostedZone.id, SITE.recordName)).toMatchObject({
-      type: 'A',
-      value: SITE.primaryLoadBalancer.dnsName,
-    });
-    const change = await ports.routing.switchRecord({
-      hostedZoneId: SITE.hostedZone.id,
-      recordName: SITE.recordName,
-      target: SITE.drLoadBalancer.dnsName,
-      comment: 'DR-1: fail over to us-gov-east-1',
-    });
-    expect(change.status).toBe('PENDING');
-    expect(change.changeId).toMatch(/^C[0-9A-F]{13}$/);
-    expect(platform.route53Record(SITE.hostedZone.id, `${SITE.recordName}.`)).toEqual({
-      name: SITE.recordName,
-      type: 'A',
-      value: SITE.drLoadBalancer.dnsName,
-      aliasHostedZoneId: SITE.drLoadBalancer.canonicalHostedZoneId,
-    });
-    const submittedAt = clock.now();
-    clock.advance(ROUTE53_PROPAGATION_MIN_MS - 1_000);
-    expect(await ports.routing.changeStatus(change.changeId)).toEqual({ ...change, status: 'PENDING' });
-    let insyncAfter = 0;
-    for (;;) {
-      const status = await ports.routing.changeStatus(`/change/${change.changeId}`);
-      if (status.status === 'INSYNC') break;
-      clock.advance(1_000);
-      insyncAfter = clock.now() - submittedAt;
-    }
-    expect(insyncAfter).toBeGreaterThanOrEqual(ROUTE53_PROPAGATION_MIN_MS - 1_000);
-    expect(insyncAfter).toBeLessThanOrEqual(ROUTE53_PROPAGATION_MAX_MS);
-    expect((await thrown(ports.routing.changeStatus('CNOSUCHCHANGE'))).name).toBe('NoSuchChange');
-  });
-
-  it('rejects a CNAME where the alias A record is, and a zone that does not exist', async () => {
-    const { ports } = drSite();
-    const request = {
-      hostedZoneId: SITE.hostedZone.id,
-      recordName: SITE.recordName,
-      target: 'dr.phoenixrooivalk.mil',
-      comment: 'DR',
-    };
-    const conflict = await thrown(ports.routing.switchRecord(request));
-    expect(conflict).toBeInstanceOf(InvalidRoutingChangeError);
-    expect(conflict.message).toContain('conflicting RRSet of type A');
-    expect(await thrown(ports.routing.switchRecord({ ...request, hostedZoneId: 'Z999' }))).toBeInstanceOf(
-      HostedZoneNotFoundError,
-    );
-    expect(
-      await thrown(ports.routing.switchRecord({ ...request, recordName: 'api.example.mil' })),
-    ).toBeInstanceOf(InvalidRoutingChangeError);
-  });
-
-  it('records the target group’s health check path', async () => {
-    const { platform, ports } = drSite();
-    const targetGroupArn = drTargetGroupArn(platform.layout);
-    expect(targetGroupArn).toBe(
-      'arn:aws-us-gov:elasticloadbalancing:us-gov-east-1:111122223333:targetgroup/phoenix-rooivalk-dr/1234567890abcdef',
-    );
-    expect(platform.route53.healthCheckPath(targetGroupArn)).toBe('/');
-    await ports.routing.setHealthCheckPath({ targetGroupArn, path: '/health' });
-    expect(platform.route53.healthCheckPath(targetGroupArn)).toBe('/health');
-    expect(
-      await thrown(
-        ports.routing.setHealthCheckPath({ targetGroupArn: `${targetGroupArn}0`, path: '/health' }),
-      ),
-    ).toBeInstanceOf(TargetGroupNotFoundError);
-    expect((await thrown(ports.routing.setHealthCheckPath({ targetGroupArn, path: 'health' }))).name).toBe(
-      'ValidationError',
-    );
   });
 });
