@@ -236,8 +236,6 @@ const disasterRecoverySchema = z.strictObject({
   approvalTimeoutMinutes: z.number().int().min(5).max(720).default(240),
   rtoMinutes: z.number().positive().default(15),
   rpoMinutes: z.number().positive().default(5),
-  /** A run that died frees the one-run lock after this long. */
-  lockTtlMinutes: z.number().int().min(30).max(1440).default(180),
 });
 
 /** AmazonProvidedDNS caps a record's TTL at 300 s; longer would only be promised, not kept. */

@@ -350,7 +350,7 @@ async function start(env: DrEnvironment, options: StartOptions): Promise<void> {
   env.out(
     input.dryRun
       ? '  a dry run never switches routing, so it asks nobody for approval'
-      : '  its routing switch needs the approval of someone other than you: they run `aor dr approve <run>`',
+      : '  its routing switch needs the approval of someone other than you (unless the deployment turned approvals off): they run `aor dr approve <run>`',
   );
   env.out(`  its run id is in \`aor dr list${flags(target)}\` once the workflow has begun`);
 }

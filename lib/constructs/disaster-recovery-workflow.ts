@@ -10,6 +10,7 @@ import { FINAL_SNAPSHOT_INFIX } from '../../lambdas/adapters/aws/rds-recovered-d
 import type { DatabaseKind } from '../../lambdas/core/operations/ports';
 import { RECOVERY_POINT_TAG, RECOVERY_PROMOTED_TAG } from '../../lambdas/core/recovery/ports';
 import { RECOVERY_RUN_TAG, type RecoverySettings } from '../../lambdas/core/recovery/recovery';
+import { DATABASE_PHASE_DEADLINE_MINUTES } from '../../lambdas/core/recovery/database-steps';
 import { buildDisasterRecoveryDefinition } from '../../state-machines/disaster-recovery/definition';
 import { canonicalDnsName, FAILOVER_SIGNAL } from '../../lambdas/adapters/aws/dr-failover-signal';
 import { WORKFLOW_WRITERS } from '../../lambdas/core/ledger/ledger-contract';
@@ -39,10 +40,37 @@ export interface DisasterRecoveryWorkflowProps {
   readonly ledger: dynamodb.ITable;
 }
 
+/** A health check's reads and the record's TTL move in minutes; ten without seeing the DR site answer is a failed switch. */
+const ROUTING_DEADLINE_SECONDS = 600;
+/** The step task's timeout: validation runs two check Jobs in turn, each waited for up to 5 minutes. */
+const STEP_TIMEOUT_MINUTES = 15;
+/** Begin, validate-site, the polls' own time, finish: what a run spends besides its steps' deadlines. */
+const RUN_OVERHEAD_MINUTES = 30;
+
+/**
+ * The longest a run can take with every step at its deadline: its execution's timeout, and how long
+ * the one-run lock holds, so that the lock never expires under a live run (one waiting hours for its
+ * approval included). A run whose execution died holds the lock as long: a second run could
+ * otherwise collide with what the first may still be doing.
+ */
+export function recoveryRunLimitMinutes(config: Pick<AorConfig, 'disasterRecovery'>): number {
+  const dr = config.disasterRecovery;
+  // The two restores run in parallel; a drill's database is a twin made, then promoted.
+  const restoreData = Math.max(dr.jobs.restore.activeDeadlineMinutes, 2 * DATABASE_PHASE_DEADLINE_MINUTES);
+  return (
+    restoreData +
+    Math.ceil(dr.applicationDeadlineSeconds / 60) +
+    STEP_TIMEOUT_MINUTES +
+    dr.approvalTimeoutMinutes +
+    ROUTING_DEADLINE_SECONDS / 60 +
+    RUN_OVERHEAD_MINUTES
+  );
+}
+
 /**
  * The disaster recovery state machine in the DR region and its task: one function (every step
  * needs the DR site's RDS, S3, EKS and Route 53), granted exactly those, and an EKS access entry
- * on the DR cluster. Started from the console or `aws stepfunctions start-execution`.
+ * on the DR cluster. Started with `aor dr start` (or the console, which names no starter).
  */
 export class DisasterRecoveryWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -58,7 +86,7 @@ export class DisasterRecoveryWorkflow extends Construct {
       encryptionKey: props.encryptionKey,
       network: props.network,
       logRetention: config.logRetentionDays,
-      timeout: Duration.minutes(5),
+      timeout: Duration.minutes(STEP_TIMEOUT_MINUTES),
       environment: {
         RUNS_TABLE_NAME: props.runs.tableName,
         ...ledgerWriterEnvironment(props.ledger, WORKFLOW_WRITERS.disasterRecovery),
@@ -74,8 +102,7 @@ export class DisasterRecoveryWorkflow extends Construct {
       definition: buildDisasterRecoveryDefinition(this, this.step.function),
       encryptionKey: props.encryptionKey,
       logRetention: config.logRetentionDays,
-      // A 25-minute restore, the rollout, validation and an operator's approval (4 hours at most).
-      timeout: Duration.hours(6),
+      timeout: Duration.minutes(recoveryRunLimitMinutes(config)),
       functions: [this.step],
     }).stateMachine;
   }
@@ -497,10 +524,9 @@ export function recoverySettings(config: AorConfig): RecoverySettings {
       integrity: 'row-counts',
     },
     routing: trafficRoutingSettings(config),
-    // A health check's reads and the record's TTL move in minutes; ten without seeing the DR site answer is a failed switch.
-    routingDeadlineSeconds: 600,
+    routingDeadlineSeconds: ROUTING_DEADLINE_SECONDS,
     objectives: { rtoSeconds: dr.rtoMinutes * 60, rpoSeconds: dr.rpoMinutes * 60 },
-    lockTtlSeconds: dr.lockTtlMinutes * 60,
+    lockTtlSeconds: recoveryRunLimitMinutes(config) * 60,
     approvalRequired: dr.approvalRequired,
     approvalTimeoutSeconds: dr.approvalTimeoutMinutes * 60,
   };

@@ -129,7 +129,7 @@ export async function runRecoveryDrill(options: RecoveryDrillOptions): Promise<R
       const result = await createRecoveryStepHandler(() => ({
         recovery: new RecoveryService(recoveryPorts, settings),
         validate: inClusterValidation(recoveryPorts, settings),
-      }))(input, lambdaContext(fn.node.path, task.clock, 5 * 60_000));
+      }))(input, lambdaContext(fn.node.path, task.clock, 15 * 60_000));
       // The run's id, for the report: a failed execution has no output to read it from.
       const operation = (input as { operation?: string }).operation;
       if (operation === 'begin') runId = (result as { runId: string }).runId;

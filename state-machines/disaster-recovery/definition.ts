@@ -32,6 +32,49 @@ interface Builder {
   readonly failureMarks: Map<string, sfn.Pass>;
 }
 
+/**
+ * RDS refuses a promotion while the replica backs up, and changes to a database still being created
+ * or modified: minutes, not seconds. Every task that promotes, protects or deletes a database waits
+ * them out, clean-ups included (a dry run that fails early removes a database RDS is still creating).
+ */
+function retryDatabaseStateConflicts(task: tasks.LambdaInvoke): void {
+  task.addRetry({
+    errors: ['DatabaseStateConflictError'],
+    interval: Duration.minutes(1),
+    backoffRate: 2,
+    maxAttempts: 5,
+  });
+}
+
+/**
+ * Where a start (or an abandonment) that failed for good goes, after its refusals are caught: it has
+ * no run to compensate, but it may hold the one-run lock, which it frees before it fails with its
+ * own error (the next run would otherwise wait hours for the lock to expire).
+ */
+function releaseThenFail(scope: Construct, fn: lambda.IFunction, what: string): sfn.IChainable {
+  const release = new tasks.LambdaInvoke(scope, `Release the lock of the failed ${what}`, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({
+      operation: 'release-failed-start',
+      'execution.$': '$$.Execution.Id',
+    }),
+    payloadResponseOnly: true,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  release.addRetry({
+    errors: TRANSIENT_ERRORS,
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 6,
+  });
+  return release.next(
+    new sfn.Fail(scope, `${what[0]?.toUpperCase()}${what.slice(1)} failed`, {
+      errorPath: '$.startFailure.Error',
+      causePath: '$.startFailure.Cause',
+    }),
+  );
+}
+
 function step(
   b: Builder,
   stateName: string,
@@ -111,6 +154,7 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
     backoffRate: 2,
     maxAttempts: 6,
   });
+  retryDatabaseStateConflicts(compensate);
   const b: Builder = {
     scope,
     fn,
@@ -134,6 +178,10 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
       resultPath: '$.refusal',
     },
   );
+  begin.addCatch(releaseThenFail(scope, fn, 'start'), {
+    errors: ['States.ALL'],
+    resultPath: '$.startFailure',
+  });
 
   const validateSite = step(
     b,
@@ -158,15 +206,8 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
     { 'run.$': '$.run', 'progress.$': '$.db' },
     '$.db',
   );
-  // RDS refuses a promotion while the replica backs up, and a delete while it is created: minutes.
-  for (const task of [database, checkDatabase]) {
-    task.addRetry({
-      errors: ['DatabaseStateConflictError'],
-      interval: Duration.minutes(1),
-      backoffRate: 2,
-      maxAttempts: 5,
-    });
-  }
+  retryDatabaseStateConflicts(database);
+  retryDatabaseStateConflicts(checkDatabase);
   const blockchain = step(
     b,
     'Start blockchain data restore',
@@ -249,14 +290,16 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
     '$.routing',
     'switch-routing',
   );
-  const finish = step(
+  const finishTask = step(
     b,
     'Finish recovery',
     'finish',
     { 'run.$': '$.run', 'restores.$': '$.restores' },
     '$.result',
     'finish',
-  ).next(new sfn.Succeed(scope, 'Recovered'));
+  );
+  retryDatabaseStateConflicts(finishTask);
+  const finish = finishTask.next(new sfn.Succeed(scope, 'Recovered'));
 
   switchRouting.next(
     pollUntil(
@@ -349,10 +392,15 @@ export function buildDisasterRecoveryDefinition(scope: Construct, fn: lambda.IFu
     backoffRate: 2,
     maxAttempts: 4,
   });
+  retryDatabaseStateConflicts(abandon);
   abandon.addCatch(
     new sfn.Fail(scope, 'Refuse abandon', { errorPath: '$.refusal.Error', causePath: '$.refusal.Cause' }),
     { errors: ABANDON_REFUSALS, resultPath: '$.refusal' },
   );
+  abandon.addCatch(releaseThenFail(scope, fn, 'abandonment'), {
+    errors: ['States.ALL'],
+    resultPath: '$.startFailure',
+  });
   return new sfn.Choice(scope, 'Abandon a run?')
     .when(sfn.Condition.isPresent('$.abandon'), abandon.next(new sfn.Succeed(scope, 'Abandoned')))
     .otherwise(begin.next(validateSite).next(data));

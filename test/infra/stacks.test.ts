@@ -9,7 +9,8 @@ import {
   WRITER_ENVIRONMENT,
 } from '../../lambdas/core/ledger/ledger-contract';
 import type { AorStacks } from '../../lib/aor-app';
-import { type SynthesizedAor, synthAor } from '../support/app';
+import { recoverySettings, recoveryRunLimitMinutes } from '../../lib/constructs/disaster-recovery-workflow';
+import { exampleConfig, type SynthesizedAor, synthAor } from '../support/app';
 import { SynthesizedPolicies } from '../support/iam-policies';
 
 let synthesized: SynthesizedAor;
@@ -190,6 +191,34 @@ describe('task network', () => {
     });
     templates.disasterRecovery.hasResourceProperties('AWS::EC2::SecurityGroup', {
       VpcId: 'vpc-0a1b2c3d4e5f60002',
+    });
+  });
+});
+
+describe('the disaster recovery run’s time limits', () => {
+  const config = exampleConfig();
+  const settings = recoverySettings(config);
+  const limitSeconds = recoveryRunLimitMinutes(config) * 60;
+
+  it('holds the one-run lock as long as its execution may live, so it never expires under a waiting run', () => {
+    const stateMachines = templates.disasterRecovery.findResources('AWS::StepFunctions::StateMachine');
+    const timeouts = Object.values(stateMachines).map((resource) =>
+      Number(/"TimeoutSeconds":(\d+)/.exec(JSON.stringify(resource).replaceAll('\\"', '"'))?.[1]),
+    );
+    expect(timeouts).toEqual([limitSeconds]);
+    expect(settings.lockTtlSeconds).toBe(limitSeconds);
+    // Longer than the approval wait plus a database restore and a blockchain restore at their deadlines.
+    expect(settings.lockTtlSeconds).toBeGreaterThan(
+      settings.approvalTimeoutSeconds +
+        settings.jobs.restore.activeDeadlineSeconds +
+        settings.applicationDeadlineSeconds,
+    );
+  });
+
+  it('gives the step task the time to wait for both check Jobs of the validation', () => {
+    templates.disasterRecovery.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Runs one step of a disaster recovery run in the DR region',
+      Timeout: 900,
     });
   });
 });

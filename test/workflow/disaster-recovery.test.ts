@@ -376,6 +376,26 @@ describe('transient errors are retried, not compensated', () => {
     expect(report.run?.error).toBe('DnsResolverUnavailableError: Rate exceeded');
   });
 
+  it('a dry run failing while RDS still creates its database waits out RDS’s refusal, then removes it', async () => {
+    const platform = drSite();
+    const refusal = platform.injectFault({
+      operation: 'deleteRestored',
+      times: 1,
+      error: () =>
+        Object.assign(new Error('phoenix-rooivalk-dr-drill: Instance is not in available state.'), {
+          name: 'DatabaseStateConflictError',
+        }),
+    });
+    const report = await drill({ dryRun: true, mode: 'snapshot', fail: 'restore-blockchain-data', platform });
+    expect(report.status).toBe('FAILED');
+    expect(refusal.triggered).toBe(1);
+    // Still being created when the blockchain restore failed: nothing in it its snapshot lacks.
+    expect(report.compensation).toMatchObject({
+      removed: { database: 'phoenix-rooivalk-dr-drill', databaseDeleted: true, finalSnapshot: null },
+    });
+    expect(databaseAfter(platform, report, instance('phoenix-rooivalk-dr-drill'))).toBeUndefined();
+  });
+
   it('Compensate retries its own throttled call and still removes what the dry run made', async () => {
     const platform = drSite();
     const fault = platform.injectFault({
@@ -395,6 +415,32 @@ describe('transient errors are retried, not compensated', () => {
 });
 
 describe('the one-run lock across drills on one state', () => {
+  it('a start that fails for good after taking the lock frees it: the next run need not wait for it to expire', async () => {
+    const platform = drSite();
+    const dir = stateDirectory();
+    const on = { platform, stateDirectory: dir, persist: true, dryRun: true } as const;
+    const denied = platform.injectFault({
+      operation: 'publish',
+      times: 1,
+      error: () =>
+        Object.assign(new Error('User is not authorized to perform: SNS:Publish'), {
+          name: 'AuthorizationErrorException',
+        }),
+    });
+    const first = await runRecoveryDrill({ ...on, start: START });
+    expect(denied.triggered).toBe(1);
+    expect(first.status).toBe('FAILED');
+    expect(first.error?.error).toBe('AuthorizationErrorException');
+    expect(first.steps.map((s) => s.state)).toEqual([
+      'Abandon a run?',
+      'Begin recovery',
+      'Release the lock of the failed start',
+      'Start failed',
+    ]);
+    const next = await runRecoveryDrill({ ...on, start: new Date(START.getTime() + 5 * 60_000) });
+    expect(next.status).toBe('SUCCEEDED');
+  });
+
   it('a run that holds the lock makes the next start fail as Refuse run', async () => {
     const dir = stateDirectory();
     const state = await openLocalState(dir);

@@ -63,14 +63,24 @@ export class DynamoDbRecoveryRunStore implements RecoveryRunStore {
     }
   }
 
-  async releaseLock(runId: string): Promise<void> {
+  releaseLockOf(execution: string): Promise<void> {
+    return this.releaseLockHeldBy('execution', execution);
+  }
+
+  releaseLock(runId: string): Promise<void> {
+    return this.releaseLockHeldBy('runId', runId);
+  }
+
+  /** Deletes the lock if its holder's field has this value; a lock held by another stays. */
+  private async releaseLockHeldBy(field: 'runId' | 'execution', value: string): Promise<void> {
     try {
       await this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: LOCK_KEY,
-          ConditionExpression: 'runId = :runId',
-          ExpressionAttributeValues: { ':runId': runId },
+          ConditionExpression: '#field = :value',
+          ExpressionAttributeNames: { '#field': field },
+          ExpressionAttributeValues: { ':value': value },
         }),
       );
     } catch (error) {

@@ -24,8 +24,12 @@ import {
 } from './rds-databases';
 import { DatabaseNotFoundError, SnapshotNotFoundError, translateRdsError } from './rds-errors';
 
-/** RDS deletes a database in these states only without a final snapshot. */
+/**
+ * RDS deletes a database in these states only without a final snapshot. One still `creating` holds
+ * nothing its source snapshot does not (RDS refuses a final snapshot of it until it is available).
+ */
 const NO_FINAL_SNAPSHOT_STATUSES: ReadonlySet<string> = new Set([
+  'creating',
   'failed',
   'incompatible-restore',
   'incompatible-network',

@@ -10,7 +10,7 @@
  *
  * The check carries the progress between polls: its phase, and the recovery point once known.
  */
-import type { DatabaseRecovery, DatabaseSnapshot } from './ports';
+import type { DatabaseRecovery, DatabaseSnapshot, Promotion } from './ports';
 import { nextPollSeconds, type RecoveryPlan, type RecoverySettings } from './recovery';
 import type { RecordedRun, RunRecorder } from './run-recorder';
 
@@ -19,6 +19,13 @@ export class DatabaseRestoreFailedError extends Error {
 }
 
 export type DatabasePhase = 'restore' | 'rehearsal' | 'promotion';
+
+/**
+ * A restore, a twin's creation or a promotion not done in this long is a failed one: RDS's restores
+ * take 15–25 minutes and promotions minutes, and the run must end (and say so) before its execution's
+ * timeout, which this bounds (recoveryRunLimitMinutes).
+ */
+export const DATABASE_PHASE_DEADLINE_MINUTES = 90;
 
 /** Where the database's recovery stands, carried by the state machine from poll to poll. */
 export interface DatabaseProgress {
@@ -102,6 +109,12 @@ export class DatabaseSteps {
       throw new DatabaseRestoreFailedError(`${run.plan.database.identifier} is ${status?.status ?? 'gone'}`);
     }
     const now = this.ports.clock();
+    const minutes = (now.getTime() - Date.parse(progress.startedAt)) / 60_000;
+    if (!status.available && minutes > DATABASE_PHASE_DEADLINE_MINUTES) {
+      throw new DatabaseRestoreFailedError(
+        `${run.plan.database.identifier} is still ${status.status} after ${Math.round(minutes)} minutes of its ${progress.phase} (deadline ${DATABASE_PHASE_DEADLINE_MINUTES})`,
+      );
+    }
     if (progress.phase === 'rehearsal') {
       if (!status.available)
         return { ...progress, status: status.status, nextPollSeconds: this.next(progress) };
@@ -131,7 +144,8 @@ export class DatabaseSteps {
     startedAt: string,
     preparationSeconds: number,
   ): Promise<DatabaseProgress> {
-    const promotion = await this.ports.recovery.promoteReplica(run.plan.database, run.runId);
+    const promoted = await this.ports.recovery.promoteReplica(run.plan.database, run.runId);
+    const promotion = run.request.dryRun ? await this.asTheStandbys(promoted) : promoted;
     await this.recorder.record(
       run,
       'recovery.standby-promoted',
@@ -148,6 +162,23 @@ export class DatabaseSteps {
       false,
       undefined,
     );
+  }
+
+  /**
+   * A drill's twin replicates the standby, which replicates the primary: what promoting the standby
+   * itself would lose is both lags. Unknown when either is.
+   */
+  private async asTheStandbys(twin: Promotion): Promise<Promotion> {
+    const standby = await this.ports.recovery.replicaStatus(this.standby());
+    const lag = standby?.lagSeconds ?? null;
+    if (twin.recoveryPoint === null || twin.lagSeconds === null || lag === null) {
+      return { ...twin, lagSeconds: null, recoveryPoint: null };
+    }
+    return {
+      ...twin,
+      lagSeconds: twin.lagSeconds + lag,
+      recoveryPoint: new Date(Date.parse(twin.recoveryPoint) - lag * 1000).toISOString(),
+    };
   }
 
   private standby() {

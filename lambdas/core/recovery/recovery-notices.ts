@@ -67,7 +67,7 @@ export function runSucceeded(
   measurement: RecoveryMeasurement,
   switched: { readonly recordName: string; readonly drTarget: string } | null,
 ): Notification {
-  const rpo = measurement.rpoSeconds === null ? 'n/a' : `${measurement.rpoSeconds} s`;
+  const rpo = measurement.rpoSeconds === null ? 'not measured' : `${measurement.rpoSeconds} s`;
   return notice(run, 'dr-succeeded', `recovered${run.request.dryRun ? ' (dry run, cleaned up)' : ''}`, [
     `Disaster recovery run ${run.runId} finished: ${describe(run)}.`,
     `RTO ${measurement.rtoSeconds} s (${measurement.rtoMet ? 'met' : 'MISSED'}); RPO ${rpo} (${measurement.rpoMet === null ? 'n/a' : measurement.rpoMet ? 'met' : 'MISSED'}).`,
@@ -95,7 +95,7 @@ export function runFailed(
     '',
     removed
       ? 'Next: fix the cause and run the drill again.'
-      : `Next: fix the cause and start a new run, or remove what this one kept: aor dr abandon ${run.runId} ${STACK}`,
+      : `Next: a new run refuses what this one kept, so either finish from here by hand, or remove it (aor dr abandon ${run.runId} ${STACK}), fix the cause and start a new run.${run.plan.databaseMode === 'warm-standby' ? ' A standby this run promoted no longer replicates and stays: a new run recovers with --mode snapshot.' : ''}`,
   ]);
 }
 

@@ -179,6 +179,15 @@ export class RecoveryService {
     return state;
   }
 
+  /**
+   * After a start or an abandonment that failed for good before it had a run to compensate: frees
+   * the lock if this execution took it, so that the next run need not wait for the lock to expire.
+   */
+  async releaseFailedStart(execution: string): Promise<{ released: true }> {
+    await this.ports.runs.releaseLockOf(execution);
+    return { released: true };
+  }
+
   /** The seed's validate_dr_site: the region answers, the cluster is up, storage and backups exist. */
   async validateSite(run: RecoveryRunState): Promise<SiteValidation> {
     return this.recorder.step(run, 'validate-site', async () => {
@@ -463,7 +472,7 @@ export class RecoveryService {
       await this.ports.recovery.protectRecovered(run.plan.database, run.runId);
     }
     const recovered = [restores.database, restores.blockchain].flatMap((restore) =>
-      restore?.recoveryPoint ? [{ takenAt: restore.recoveryPoint, restoreStartedAt: restore.startedAt }] : [],
+      restore ? [{ takenAt: restore.recoveryPoint, restoreStartedAt: restore.startedAt }] : [],
     );
     const measurement = measureRecovery({
       startedAt: run.startedAt,

@@ -207,7 +207,7 @@ export function nextPollSeconds(previous: number | undefined): number {
 export interface RecoveryMeasurement {
   /** From the run's start to the end of the last step, less a drill's preparation: the recovery time achieved. */
   readonly rtoSeconds: number;
-  /** Age of the oldest restored data when its restore began: the recovery point achieved. */
+  /** Age of the oldest restored data when its restore began: the recovery point achieved; null when nothing was restored or one data set's age is unknown (a standby with no lag reading). */
   readonly rpoSeconds: number | null;
   readonly rtoMet: boolean;
   readonly rpoMet: boolean | null;
@@ -221,8 +221,8 @@ export interface RecoveryMeasurement {
 export function measureRecovery(input: {
   startedAt: string;
   finishedAt: string;
-  /** [recovery point, restore start] of each data set restored. */
-  restores: readonly { takenAt: string; restoreStartedAt: string }[];
+  /** [recovery point, restore start] of each data set restored; a null recovery point is one not measured. */
+  restores: readonly { takenAt: string | null; restoreStartedAt: string }[];
   preparationSeconds?: number;
   objectives: RecoverySettings['objectives'];
 }): RecoveryMeasurement {
@@ -230,9 +230,11 @@ export function measureRecovery(input: {
   const elapsed = Math.round((Date.parse(input.finishedAt) - Date.parse(input.startedAt)) / 1000);
   const rtoSeconds = elapsed - preparation;
   const ages = input.restores.map((r) =>
-    Math.round((Date.parse(r.restoreStartedAt) - Date.parse(r.takenAt)) / 1000),
+    r.takenAt === null ? null : Math.round((Date.parse(r.restoreStartedAt) - Date.parse(r.takenAt)) / 1000),
   );
-  const rpoSeconds = ages.length === 0 ? null : Math.max(...ages);
+  // Not the other data sets' age alone: an unmeasured one may be older.
+  const rpoSeconds =
+    ages.length === 0 || ages.includes(null) ? null : Math.max(...ages.filter((age) => age !== null));
   return {
     rtoSeconds,
     rpoSeconds,

@@ -42,6 +42,8 @@ export interface RecoveryRunStore {
   ): Promise<{ acquired: true } | { acquired: false; holder: LockHolder }>;
   /** Frees the lock if this run still holds it. */
   releaseLock(runId: string): Promise<void>;
+  /** Frees the lock if this execution holds it (whatever run id it took it under), and never another's. */
+  releaseLockOf(execution: string): Promise<void>;
   putRun(run: RecoveryRunRecord): Promise<void>;
   getRun(runId: string): Promise<RecoveryRunRecord | undefined>;
   recordStep(runId: string, step: RecoveryStepRecord): Promise<void>;

@@ -39,6 +39,7 @@ const blockchainProgress = z.looseObject({
 
 const stepInput = z.discriminatedUnion('operation', [
   z.strictObject({ operation: z.literal('begin'), request: z.unknown(), execution: z.string().min(1) }),
+  z.strictObject({ operation: z.literal('release-failed-start'), execution: z.string().min(1) }),
   z.strictObject({ operation: z.literal('validate-site'), run }),
   z.strictObject({ operation: z.literal('start-database'), run, site }),
   z.strictObject({ operation: z.literal('check-database'), run, progress: databaseProgress }),
@@ -110,6 +111,8 @@ export function createRecoveryStepHandler(
         return recovery.checkApproval(input.run, input.requestedAt);
       case 'abandon':
         return recovery.abandon(input.runId, input.execution);
+      case 'release-failed-start':
+        return recovery.releaseFailedStart(input.execution);
       case 'switch-routing':
         return recovery.switchRouting(input.run);
       case 'check-routing':

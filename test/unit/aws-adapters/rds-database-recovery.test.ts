@@ -1117,7 +1117,8 @@ describe('deleteRestored', () => {
       fields: { ReadReplicaSourceDBInstanceIdentifier: STANDBY.identifier },
     },
     { what: 'a restore that failed', fields: { DBInstanceStatus: 'incompatible-restore' } },
-  ])('deletes $what without a final snapshot, which RDS takes of neither', async ({ fields }) => {
+    { what: 'a restore still being created', fields: { DBInstanceStatus: 'creating' } },
+  ])('deletes $what without a final snapshot, which RDS takes of none of them', async ({ fields }) => {
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance(fields)] });
     rds.on(DeleteDBInstanceCommand).resolves({});
 

@@ -122,6 +122,19 @@ describe('recovery plan', () => {
     ).toEqual({ rtoSeconds: 840, rpoSeconds: 270, rtoMet: true, rpoMet: true, drillPreparationSeconds: 0 });
   });
 
+  it('leaves the RPO unmeasured when one data set’s recovery point is unknown, never the others’ age alone', () => {
+    const measured = measureRecovery({
+      startedAt: '2026-11-23T04:00:00Z',
+      finishedAt: '2026-11-23T04:10:00Z',
+      restores: [
+        { takenAt: null, restoreStartedAt: '2026-11-23T04:00:30Z' },
+        { takenAt: '2026-11-23T03:56:00Z', restoreStartedAt: '2026-11-23T04:00:31Z' },
+      ],
+      objectives: { rtoSeconds: 900, rpoSeconds: 300 },
+    });
+    expect(measured).toMatchObject({ rpoSeconds: null, rpoMet: null, rtoMet: true });
+  });
+
   it('takes a drill’s preparation out of its RTO, and says how much', () => {
     const measured = measureRecovery({
       startedAt: '2026-11-23T04:00:00Z',
