@@ -1,20 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-  UpdateTableCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 
-/** A global secondary index over string attributes, projecting every attribute. */
-export interface SecondaryIndex {
-  readonly name: string;
-  readonly partitionKey: string;
-  readonly sortKey?: string;
-}
+import { addMissingIndexes, createAorTable, type SecondaryIndex, waitUntilActive } from './aor-tables';
+
+export type { SecondaryIndex } from './aor-tables';
 
 export interface EmbeddedDynamoDb {
   readonly endpoint: string;
@@ -48,60 +39,8 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
     region: 'us-gov-west-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  // dynalite reports a new table CREATING until its timer fires; writes before then are refused.
-  const waitUntilActive = async (tableName: string) => {
-    for (let attempt = 0; attempt < 500; attempt++) {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      if (Table?.TableStatus === 'ACTIVE') return;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    throw new Error(`table ${tableName} did not become ACTIVE`);
-  };
-  const attributes = (indexes: readonly SecondaryIndex[]) =>
-    [
-      ...new Set([
-        'pk',
-        'sk',
-        ...indexes.flatMap((i) => [i.partitionKey, ...(i.sortKey ? [i.sortKey] : [])]),
-      ]),
-    ].map((name) => ({ AttributeName: name, AttributeType: 'S' as const }));
-  const indexDefinition = (index: SecondaryIndex) => ({
-    IndexName: index.name,
-    KeySchema: [
-      { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
-      ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : []),
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
-  const createTable = async (tableName: string, indexes: readonly SecondaryIndex[] = []) => {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: attributes(indexes),
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        ...(indexes.length > 0 && { GlobalSecondaryIndexes: indexes.map(indexDefinition) }),
-      }),
-    );
-    await waitUntilActive(tableName);
-  };
-  const addMissingIndexes = async (tableName: string, indexes: readonly SecondaryIndex[]) => {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
-    for (const index of indexes.filter((i) => !present.has(i.name))) {
-      await client.send(
-        new UpdateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: attributes([index]),
-          GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
-        }),
-      );
-      await waitUntilActive(tableName);
-    }
-  };
+  const createTable = (tableName: string, indexes: readonly SecondaryIndex[] = []) =>
+    createAorTable(client, tableName, indexes);
   return {
     endpoint,
     client,
@@ -112,8 +51,8 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
         await createTable(tableName, indexes);
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
-        await waitUntilActive(tableName);
-        await addMissingIndexes(tableName, indexes);
+        await waitUntilActive(client, tableName);
+        await addMissingIndexes(client, tableName, indexes);
       }
     },
     async close() {
