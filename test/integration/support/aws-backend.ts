@@ -4,7 +4,7 @@
  * the test files share one endpoint without seeing each other's state.
  */
 import { randomUUID } from 'node:crypto';
-import { describe, inject } from 'vitest';
+import { describe, inject, it } from 'vitest';
 
 import type { AwsBackendInfo } from './backend-info';
 
@@ -47,3 +47,12 @@ export function uniqueName(prefix: string): string {
 export const describeOverTheWire: typeof describe = describe.skipIf(
   awsBackend() === undefined,
 ) as typeof describe;
+
+/**
+ * A test of a call moto does not serve (or serves wrongly): skipped on moto, listed with the call
+ * and the reason in its name, and run on any other endpoint (LocalStack, say). Never left out silently.
+ */
+export function itUnlessMoto(name: string, whyNotOnMoto: string, fn: () => Promise<void>): void {
+  const onMoto = awsBackend()?.kind === 'moto';
+  (onMoto ? it.skip : it)(onMoto ? `${name} [not on moto: ${whyNotOnMoto}]` : name, fn);
+}
